@@ -1,0 +1,27 @@
+"""The Celery app and the whole beat schedule, in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+app = Celery("dashboard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        float(settings.SYNC_INTERVAL_SECONDS),
+        sender.signature("escalations.tasks.sync_incremental"),
+        name="incremental Odoo sync",
+    )
+    sender.add_periodic_task(
+        float(settings.SYNC_FULL_INTERVAL_SECONDS),
+        sender.signature("escalations.tasks.sync_full"),
+        name="full Odoo reconciliation",
+    )

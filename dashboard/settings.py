@@ -1,0 +1,182 @@
+"""Settings for the escalation console.
+
+Every setting comes from the environment, with an embedded default that runs the demo: SQLite, Celery
+on a folder-based broker (no server) and the bundled Odoo simulator on 127.0.0.1:8069. `.env.example`
+lists every variable. There is no default production secret: without SECRET_KEY the app only starts
+with DEBUG on.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    # Only for the local demo: a key that is obviously not a secret.
+    SECRET_KEY = "insecure-demo-key-set-SECRET_KEY-in-production"
+
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "escalations",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+ASGI_APPLICATION = "dashboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite by default (a file under var/), PostgreSQL or anything dj-database-url reads when set.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process, the worker and beat share one file: wait for locks instead of failing at once,
+    # and take the write lock at BEGIN so that two writers never deadlock on upgrade.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tickets"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+
+# --- Odoo -------------------------------------------------------------------------------------------
+# The defaults point at the bundled simulator (`python manage.py odoo_simulator`). The API key has no
+# default: the demo command generates one and hands it to both the simulator and the app.
+ODOO_URL = os.environ.get("ODOO_URL", "http://127.0.0.1:8069")
+ODOO_DB = os.environ.get("ODOO_DB", "helpdesk")
+ODOO_USER = os.environ.get("ODOO_USER", "console@example.com")
+ODOO_API_KEY = os.environ.get("ODOO_API_KEY", "")
+ODOO_TIMEOUT = env_int("ODOO_TIMEOUT", 30)  # seconds, per RPC call
+# Base of the links that open a ticket in Odoo's web client; Odoo's own URL unless a proxy differs.
+ODOO_WEB_URL = os.environ.get("ODOO_WEB_URL", "") or ODOO_URL
+
+# --- Sync -------------------------------------------------------------------------------------------
+SYNC_INTERVAL_SECONDS = env_int("SYNC_INTERVAL_SECONDS", 30)
+SYNC_FULL_INTERVAL_SECONDS = env_int("SYNC_FULL_INTERVAL_SECONDS", 3600)
+SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 500)
+# Odoo stamps write_date with the start of the writing transaction, so a slow transaction can commit
+# rows older than our cursor. Each incremental sync re-reads this many seconds behind it.
+SYNC_OVERLAP_SECONDS = env_int("SYNC_OVERLAP_SECONDS", 300)
+# After Odoo refuses our login or API key, periodic syncs wait this long before trying again.
+SYNC_AUTH_PAUSE_SECONDS = env_int("SYNC_AUTH_PAUSE_SECONDS", 600)
+
+# --- Celery -----------------------------------------------------------------------------------------
+# No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
+# broker URL) when CELERY_BROKER_URL is set.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    _queue_dir = VAR_DIR / "celery-queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "polling_interval": 0.2,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+
+# --- Logging ----------------------------------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # odoorpc 0.10.1 logs every JSON-RPC body at DEBUG, with the API key in clear text. Never let
+        # it go below INFO, whatever LOG_LEVEL says.
+        "odoorpc": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
+    },
+}

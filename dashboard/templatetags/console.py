@@ -1,0 +1,37 @@
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+_LABELS = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached", "none": "No SLA"}
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A signed, short duration: "2d 3h", "1h 05m", "-12m"."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes:02d}m"
+    return f"{sign}{minutes}m"
+
+
+@register.filter
+def sla_label(state: str) -> str:
+    return _LABELS.get(state, state)
+
+
+_PRIORITIES = {"0": "Low", "1": "Medium", "2": "High", "3": "Urgent"}
+
+
+@register.filter
+def priority_label(key: str) -> str:
+    return _PRIORITIES.get(key, key)

@@ -1,0 +1,140 @@
+"""Which helpdesk this Odoo runs, and under which field names.
+
+Odoo Enterprise Helpdesk and the community OCA `helpdesk_mgmt` (+ `helpdesk_mgmt_sla`) keep the same
+facts under different model and field names, and the field set moves between versions 16 and 18.
+`detect_schema` asks Odoo (`fields_get`) instead of guessing from the version, and keeps only the
+fields that exist, so a missing optional field never breaks a read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .client import OdooClient
+
+ENTERPRISE = "enterprise"
+OCA = "oca"
+
+# Our name for a ticket fact -> the Odoo field, per flavour. Absent fields are dropped at detection.
+_TICKET_FIELDS = {
+    ENTERPRISE: {
+        "reference": "ticket_ref",
+        "assigned_at": "assign_date",
+        "closed_at": "close_date",
+        "stage_changed_at": "date_last_stage_update",
+    },
+    OCA: {
+        "reference": "number",
+        "assigned_at": "assigned_date",
+        "closed_at": "closed_date",
+        "stage_changed_at": "last_stage_update",
+    },
+}
+_COMMON_TICKET_FIELDS = {
+    "name": "name",
+    "team": "team_id",
+    "stage": "stage_id",
+    "assignee": "user_id",
+    "priority": "priority",
+    "customer": "partner_id",
+    "customer_name": "partner_name",
+    "customer_email": "partner_email",
+    "tags": "tag_ids",
+    "active": "active",
+    "created_at": "create_date",
+    "write_date": "write_date",
+    # Enterprise: stored earliest unreached deadline. OCA 16: stored, refreshed by a cron.
+    "sla_deadline": "sla_deadline",
+}
+
+_MODELS = {
+    ENTERPRISE: {"team": "helpdesk.team", "stage": "helpdesk.stage", "tag": "helpdesk.tag"},
+    OCA: {"team": "helpdesk.ticket.team", "stage": "helpdesk.ticket.stage", "tag": "helpdesk.ticket.tag"},
+}
+
+# Fields the console reads of the small models; intersected with what fields_get reports.
+_TEAM_FIELDS = ["name", "active", "use_sla", "resource_calendar_id", "write_date"]
+_STAGE_FIELDS = ["name", "sequence", "fold", "closed", "active", "write_date"]
+_TAG_FIELDS = ["name", "write_date"]
+_USER_FIELDS = ["name", "login", "email", "active", "share", "write_date"]
+_SLA_FIELDS = {
+    # Enterprise helpdesk.sla.status / OCA 17-18 helpdesk.ticket.sla
+    "helpdesk.sla.status": ["ticket_id", "sla_id", "deadline", "reached_datetime", "status"],
+    "helpdesk.ticket.sla": ["ticket_id", "sla_id", "deadline", "state"],
+}
+
+
+@dataclass(frozen=True)
+class HelpdeskSchema:
+    flavour: str
+    server_version: str
+    ticket_fields: dict[str, str]  # our name -> Odoo field name
+    team_model: str
+    stage_model: str
+    tag_model: str
+    team_fields: list[str]
+    stage_fields: list[str]
+    tag_fields: list[str]
+    user_fields: list[str]
+    # Per-ticket SLA records: "helpdesk.sla.status" (Enterprise), "helpdesk.ticket.sla" (OCA 17/18),
+    # or "" when the deadline sits on the ticket itself (OCA 16).
+    sla_model: str = ""
+    sla_fields: list[str] = field(default_factory=list)
+
+    @property
+    def major_version(self) -> int:
+        head = self.server_version.split("~")[-1].split(".")[0]
+        return int(head) if head.isdigit() else 0
+
+    def ticket_read_fields(self) -> list[str]:
+        return sorted(set(self.ticket_fields.values()))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "HelpdeskSchema":
+        return cls(**data)
+
+
+def _present(wanted: list[str], available: dict) -> list[str]:
+    return [name for name in wanted if name in available]
+
+
+def detect_schema(client: OdooClient) -> HelpdeskSchema:
+    """Ask Odoo which helpdesk it runs (one `fields_get` per model the sync reads)."""
+    ticket = client.fields_get("helpdesk.ticket")
+    team_relation = ticket.get("team_id", {}).get("relation", "")
+    flavour = OCA if team_relation == "helpdesk.ticket.team" else ENTERPRISE
+    models = _MODELS[flavour]
+
+    wanted = {**_COMMON_TICKET_FIELDS, **_TICKET_FIELDS[flavour]}
+    ticket_fields = {ours: theirs for ours, theirs in wanted.items() if theirs in ticket}
+
+    sla_model = ""
+    if "sla_status_ids" in ticket:
+        sla_model = "helpdesk.sla.status"
+    elif "ticket_sla_ids" in ticket:
+        sla_model = "helpdesk.ticket.sla"
+    sla_fields = []
+    if sla_model:
+        sla_fields = _present(_SLA_FIELDS[sla_model], client.fields_get(sla_model))
+    # With per-ticket SLA records, the nearest deadline is worked out from them (Odoo's computed
+    # sla_deadline is non-stored on OCA 17/18, so reading it would cost a computation per row).
+    if sla_model:
+        ticket_fields.pop("sla_deadline", None)
+
+    return HelpdeskSchema(
+        flavour=flavour,
+        server_version=client.server_version,
+        ticket_fields=ticket_fields,
+        team_model=models["team"],
+        stage_model=models["stage"],
+        tag_model=models["tag"],
+        team_fields=_present(_TEAM_FIELDS, client.fields_get(models["team"])),
+        stage_fields=_present(_STAGE_FIELDS, client.fields_get(models["stage"])),
+        tag_fields=_present(_TAG_FIELDS, client.fields_get(models["tag"])),
+        user_fields=_present(_USER_FIELDS, client.fields_get("res.users")),
+        sla_model=sla_model,
+        sla_fields=sla_fields,
+    )

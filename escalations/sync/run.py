@@ -1,0 +1,260 @@
+"""One sync cycle: what changed in Odoo since the cursor, read in keyset pages, saved in bulk.
+
+The number of RPC calls grows with the number of changed tickets (one page of tickets plus one page
+of their SLA records per `SYNC_PAGE_SIZE` changes), never with the total: a constant handful of
+calls for the small models and the deletion check, then the pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from escalations.models import Agent, Stage, SyncState, Tag, Team, Ticket
+from escalations.odoo.client import OdooClient
+from escalations.odoo.errors import OdooAuthError, OdooError
+from escalations.odoo.schema import HelpdeskSchema, detect_schema
+
+from . import store
+from .mapping import odoo_datetime, to_odoo_datetime
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+
+
+class SyncAlreadyRunning(Exception):
+    pass
+
+
+@dataclass
+class SyncResult:
+    mode: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+    deleted: int = 0
+    pages: int = 0
+    rpc_calls: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"{self.mode} sync: {self.created} created, {self.updated} updated, {self.archived} archived, "
+            f"{self.deleted} deleted, {self.unchanged} unchanged; {self.rpc_calls} RPC calls "
+            f"in {self.seconds:.2f}s"
+        )
+
+
+def sync_odoo(*, full: bool = False, client: OdooClient | None = None) -> SyncResult:
+    """Run one sync (incremental, or full with deletion check); records its outcome on SyncState."""
+    started = time.monotonic()
+    owner = _take_lease()
+    result = SyncResult(mode="full" if full else "incremental")
+    try:
+        client = client or OdooClient.connect()
+        _run(client, result, full=full)
+    except OdooError as exc:
+        _record_failure(exc)
+        raise
+    finally:
+        if client is not None:
+            result.rpc_calls = client.rpc_calls
+        result.seconds = round(time.monotonic() - started, 3)
+        _release_lease(owner)
+    _record_success(full=full)
+    logger.info("%s", result.summary())
+    return result
+
+
+def _run(client: OdooClient, result: SyncResult, *, full: bool) -> None:
+    state = SyncState.load()
+    schema = _schema(client, state, refresh=full)
+    now = timezone.now()
+    since = None
+    if not full and state.cursor_write_date is not None:
+        since = state.cursor_write_date - timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
+    _sync_reference_models(client, schema, since=since)
+    seen = _sync_ticket_pages(client, schema, result, since=since, now=now, rewrite_all=full)
+    if full:
+        result.deleted = _mark_deleted(set(Ticket.objects.values_list("odoo_id", flat=True)) - seen, now)
+    else:
+        result.deleted = _detect_deletions(client, now)
+
+
+def _schema(client: OdooClient, state: SyncState, *, refresh: bool) -> HelpdeskSchema:
+    if state.schema and not refresh and state.server_version == client.server_version:
+        return HelpdeskSchema.from_json(state.schema)
+    schema = detect_schema(client)
+    state.schema = schema.to_json()
+    state.flavour = schema.flavour
+    state.server_version = schema.server_version
+    state.save(update_fields=["schema", "flavour", "server_version"])
+    return schema
+
+
+def _since_domain(since: datetime | None) -> list:
+    return [("write_date", ">=", to_odoo_datetime(since))] if since else []
+
+
+def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since) -> None:
+    """Teams, stages, tags and users that changed (all of them on a full sync): a few rows each."""
+    domain = _since_domain(since)
+    read = lambda model, fields, extra=(): client.search_read(  # noqa: E731
+        model, domain + list(extra), fields, active_test=False
+    )
+    store.save_teams(read(schema.team_model, schema.team_fields))
+    store.save_stages(read(schema.stage_model, schema.stage_fields))
+    store.save_tags(read(schema.tag_model, schema.tag_fields))
+    share = [("share", "=", False)] if "share" in schema.user_fields else []
+    store.save_agents(read("res.users", schema.user_fields, share))
+
+
+def _sync_ticket_pages(client, schema, result: SyncResult, *, since, now, rewrite_all: bool) -> set[int]:
+    """Read tickets ordered by (write_date, id), one keyset page at a time. Returns the ids seen.
+
+    Keyset, not offset: 50 tickets written in the same second across a page boundary are each read
+    once, and a ticket written while we page moves behind us and is read again at the end. Rows the
+    mirror already holds at the same write_date are skipped, except on a full sync, which rewrites
+    everything so that any drift is repaired.
+    """
+    fields = schema.ticket_read_fields()
+    write_field = schema.ticket_fields["write_date"]
+    after: tuple[str, int] | None = (to_odoo_datetime(since), 0) if since else None
+    seen: set[int] = set()
+    while True:
+        domain = _after_domain(after)
+        rows = client.search_read(
+            "helpdesk.ticket", domain, fields, order="write_date asc, id asc",
+            limit=settings.SYNC_PAGE_SIZE, active_test=False,
+        )
+        if not rows:
+            return seen
+        result.pages += 1
+        seen.update(r["id"] for r in rows)
+        last = rows[-1]
+        after = (last[write_field], last["id"])
+        changed, known = store.changed_ticket_ids(rows, schema)
+        if rewrite_all:
+            changed = {r["id"] for r in rows}
+        result.unchanged += len(rows) - len(changed)  # rewritten rows on a full sync count as updated
+        page = [r for r in rows if r["id"] in changed]
+        if page:
+            _ensure_referenced(client, schema, page)
+        sla_rows = _read_sla_rows(client, schema, [r["id"] for r in page])
+        counts = store.save_ticket_page(
+            page, sla_rows, schema=schema, known=known, synced_at=now,
+            cursor=(odoo_datetime(after[0]), after[1]),
+        )
+        result.created += counts.created
+        result.updated += counts.updated
+        result.archived += counts.archived
+        if len(rows) < settings.SYNC_PAGE_SIZE:
+            return seen
+
+
+def _after_domain(after: tuple[str, int] | None) -> list:
+    if after is None:
+        return []
+    write_date, last_id = after
+    return ["|", ("write_date", ">", write_date), "&", ("write_date", "=", write_date), ("id", ">", last_id)]
+
+
+def _read_sla_rows(client, schema: HelpdeskSchema, ticket_ids: list[int]) -> list[dict]:
+    if not schema.sla_model or not ticket_ids:
+        return []
+    return client.search_read(schema.sla_model, [("ticket_id", "in", ticket_ids)], schema.sla_fields)
+
+
+def _ensure_referenced(client, schema: HelpdeskSchema, rows: list[dict]) -> None:
+    """Fetch teams, stages, users and tags a ticket points at that the mirror lacks (rare)."""
+    f = schema.ticket_fields
+    wanted = [
+        (Team, schema.team_model, schema.team_fields, "team", store.save_teams),
+        (Stage, schema.stage_model, schema.stage_fields, "stage", store.save_stages),
+        (Agent, "res.users", schema.user_fields, "assignee", store.save_agents),
+    ]
+    for model, odoo_model, fields, ours, save in wanted:
+        if ours not in f:
+            continue
+        ids = {r[f[ours]][0] for r in rows if r.get(f[ours])}
+        missing = ids - set(model.objects.filter(odoo_id__in=ids).values_list("odoo_id", flat=True))
+        if missing:
+            save(client.read(odoo_model, sorted(missing), fields))
+    if "tags" in f:
+        ids = {t for r in rows for t in (r.get(f["tags"]) or [])}
+        missing = ids - set(Tag.objects.filter(odoo_id__in=ids).values_list("odoo_id", flat=True))
+        if missing:
+            store.save_tags(client.read(schema.tag_model, sorted(missing), schema.tag_fields))
+
+
+def _detect_deletions(client: OdooClient, now) -> int:
+    """Odoo keeps no tombstones. Compare counts (one call); list ids only when they differ."""
+    local = Ticket.objects.filter(deleted_at__isnull=True)
+    remote_count = client.call("helpdesk.ticket", "search_count", [[]], {"context": {"active_test": False}})
+    if remote_count >= local.count():
+        # Equal or more in Odoo: nothing of ours can be missing unless creations hide deletions,
+        # which the hourly full reconciliation catches.
+        return 0
+    remote_ids = set(client.search("helpdesk.ticket", [], active_test=False))
+    return _mark_deleted(set(local.values_list("odoo_id", flat=True)) - remote_ids, now)
+
+
+def _mark_deleted(ids: set[int], now) -> int:
+    if not ids:
+        return 0
+    count = 0
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), 500):
+        chunk = id_list[start : start + 500]
+        count += Ticket.objects.filter(odoo_id__in=chunk, deleted_at__isnull=True).update(deleted_at=now)
+    return count
+
+
+# -- lease and health ---------------------------------------------------------------------------------
+
+
+def _take_lease() -> str:
+    """Claim the sync with a conditional update, so two workers never sync at once."""
+    SyncState.load()
+    now = timezone.now()
+    owner = uuid.uuid4().hex
+    claimed = (
+        SyncState.objects.filter(pk=1)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE, lease_owner=owner)
+    )
+    if not claimed:
+        raise SyncAlreadyRunning("Another sync is running")
+    return owner
+
+
+def _release_lease(owner: str) -> None:
+    SyncState.objects.filter(pk=1, lease_owner=owner).update(lease_until=None, lease_owner="")
+
+
+def _record_success(*, full: bool) -> None:
+    now = timezone.now()
+    fields = {"last_success_at": now, "last_error": "", "auth_failed_at": None}
+    fields["last_full_at" if full else "last_incremental_at"] = now
+    SyncState.objects.filter(pk=1).update(**fields)
+
+
+def _record_failure(exc: OdooError) -> None:
+    now = timezone.now()
+    fields = {"last_error": exc.message[:2000], "last_error_at": now}
+    if isinstance(exc, OdooAuthError):
+        fields["auth_failed_at"] = now
+    SyncState.objects.filter(pk=1).update(**fields)
+    logger.warning("Odoo sync failed: %s", exc.message)

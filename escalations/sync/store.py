@@ -1,0 +1,141 @@
+"""Writing Odoo pages into the mirror, in bulk: one upsert per model per page, never row by row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from escalations.models import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
+
+from . import mapping
+
+_TICKET_UPDATE_FIELDS = [
+    f.name for f in Ticket._meta.concrete_fields if not f.primary_key
+]
+
+
+def upsert(model, objects: list, update_fields: list[str]) -> None:
+    """Insert or update by Odoo id; re-reading a row we already hold changes nothing."""
+    if objects:
+        model.objects.bulk_create(
+            objects, update_conflicts=True, unique_fields=["odoo_id"], update_fields=update_fields
+        )
+
+
+def save_teams(rows):
+    upsert(Team, [mapping.team_from_odoo(r) for r in rows], ["name", "active", "use_sla", "calendar_odoo_id"])
+
+
+def save_stages(rows):
+    upsert(Stage, [mapping.stage_from_odoo(r) for r in rows], ["name", "sequence", "is_closed", "active"])
+
+
+def save_agents(rows):
+    upsert(Agent, [mapping.agent_from_odoo(r) for r in rows], ["name", "login", "email", "active"])
+
+
+def save_tags(rows):
+    upsert(Tag, [mapping.tag_from_odoo(r) for r in rows], ["name"])
+
+
+@dataclass
+class PageCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+
+def changed_ticket_ids(rows: list[dict], schema) -> tuple[set[int], dict[int, tuple]]:
+    """Ids in the page that are new or whose write_date or active flag moved since we saved them."""
+    ids = [r["id"] for r in rows]
+    known = {
+        odoo_id: (write_date, active, deleted_at)
+        for odoo_id, write_date, active, deleted_at in Ticket.objects.filter(odoo_id__in=ids).values_list(
+            "odoo_id", "odoo_write_date", "active", "deleted_at"
+        )
+    }
+    write_field = schema.ticket_fields["write_date"]
+    active_field = schema.ticket_fields.get("active")
+    changed = set()
+    for row in rows:
+        before = known.get(row["id"])
+        active = bool(row[active_field]) if active_field else True
+        if (
+            before is None
+            or before[0] != mapping.odoo_datetime(row[write_field])
+            or before[1] != active
+            or before[2] is not None
+        ):
+            changed.add(row["id"])
+    return changed, known
+
+
+def save_ticket_page(
+    rows: list[dict],
+    sla_rows: list[dict],
+    *,
+    schema,
+    known: dict[int, tuple],
+    synced_at: datetime,
+    cursor: tuple[datetime, int],
+) -> PageCounts:
+    """Save one page of changed tickets with their tags and SLA statuses, and move the cursor.
+
+    All in one transaction: if the process dies half-way, the cursor still points before this page,
+    and the next sync reads it again.
+    """
+    counts = PageCounts()
+    tickets = [mapping.ticket_from_odoo(r, schema, synced_at=synced_at) for r in rows]
+    customers = {c.odoo_id: c for r in rows if (c := mapping.customer_from_odoo(r, schema))}
+    statuses = _statuses_for(tickets, sla_rows, schema)
+    for ticket in tickets:
+        before = known.get(ticket.odoo_id)
+        if before is None:
+            counts.created += 1
+        else:
+            counts.updated += 1
+            if before[1] and not ticket.active:
+                counts.archived += 1
+
+    ids = [t.odoo_id for t in tickets]
+    tag_links = _tag_links(rows, schema)
+    with transaction.atomic():
+        upsert(Customer, list(customers.values()), ["name", "email"])
+        upsert(Ticket, tickets, _TICKET_UPDATE_FIELDS)
+        through = Ticket.tags.through
+        through.objects.filter(ticket_id__in=ids).delete()
+        through.objects.bulk_create([through(ticket_id=t, tag_id=g) for t, g in tag_links])
+        SlaStatus.objects.filter(ticket_id__in=ids).delete()
+        SlaStatus.objects.bulk_create(statuses)
+        advance_cursor(cursor)
+    return counts
+
+
+def _statuses_for(tickets: list[Ticket], sla_rows: list[dict], schema) -> list[SlaStatus]:
+    if schema.sla_model:
+        statuses = [mapping.sla_status_from_odoo(r, schema.sla_model) for r in sla_rows]
+        by_ticket: dict[int, list[SlaStatus]] = {}
+        for status in statuses:
+            by_ticket.setdefault(status.ticket_id, []).append(status)
+        for ticket in tickets:
+            ticket.sla_deadline = mapping.nearest_deadline(by_ticket.get(ticket.odoo_id, []))
+        return statuses
+    return [s for t in tickets if (s := mapping.ticket_level_sla(t))]
+
+
+def _tag_links(rows, schema) -> list[tuple[int, int]]:
+    field = schema.ticket_fields.get("tags")
+    if not field:
+        return []
+    return [(r["id"], tag_id) for r in rows for tag_id in (r.get(field) or [])]
+
+
+def advance_cursor(cursor: tuple[datetime, int]) -> None:
+    """Move the keyset cursor forward, never back (a full sync re-reads old pages)."""
+    state = SyncState.objects.select_for_update().get(pk=1)
+    if state.cursor_write_date is None or cursor > (state.cursor_write_date, state.cursor_odoo_id):
+        state.cursor_write_date, state.cursor_odoo_id = cursor
+        state.save(update_fields=["cursor_write_date", "cursor_odoo_id"])

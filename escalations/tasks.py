@@ -1,0 +1,46 @@
+"""Celery tasks: thin wrappers that call the domain functions and decide about retrying."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from escalations.models import SyncState
+from escalations.odoo.errors import OdooError
+from escalations.sync import SyncAlreadyRunning, sync_odoo
+
+logger = logging.getLogger(__name__)
+
+
+def _auth_recently_failed() -> bool:
+    # A revoked or wrong API key will not fix itself in 30 seconds: pause periodic syncs instead of
+    # sending Odoo a failed login twice a minute. A person running `sync_odoo` still tries at once.
+    state = SyncState.load()
+    pause = timedelta(seconds=settings.SYNC_AUTH_PAUSE_SECONDS)
+    return state.auth_failed_at is not None and timezone.now() - state.auth_failed_at < pause
+
+
+def _run(full: bool) -> dict | None:
+    if _auth_recently_failed():
+        logger.warning("Odoo sync paused: Odoo refused our credentials recently (see SyncState)")
+        return None
+    try:
+        return sync_odoo(full=full).as_dict()
+    except SyncAlreadyRunning:
+        logger.info("Odoo sync skipped: another one is running")
+    except OdooError as exc:
+        # Recorded on SyncState by sync_odoo; the next beat tick tries again.
+        logger.warning("Odoo sync failed: %s", exc.message)
+    return None
+
+
+@shared_task(name="escalations.tasks.sync_incremental", ignore_result=True)
+def sync_incremental():
+    return _run(full=False)
+
+
+@shared_task(name="escalations.tasks.sync_full", ignore_result=True)
+def sync_full():
+    return _run(full=True)
