@@ -1,0 +1,125 @@
+"""`python manage.py benchmark_sync`: what the sync costs compared with the bare Odoo reads.
+
+Runs the simulator in its own process (as Odoo would be), then on a throw-away test database:
+1. the raw odoorpc `search_read` of the same fields in the same keyset pages (tickets and their SLA
+   records), with no processing: the floor any sync must pay;
+2. the full sync of the same tickets into the mirror;
+3. an incremental sync after 200 tickets changed in Odoo.
+"""
+
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from urllib.request import urlopen
+
+import odoorpc
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import setup_databases, teardown_databases
+
+from escalations.odoo.client import OdooClient, OdooConfig
+from escalations.odoo.schema import detect_schema
+from escalations.sync import sync_odoo
+from escalations.sync.run import _after_domain
+
+
+class Command(BaseCommand):
+    help = "Benchmark the full sync of 20,000 simulator tickets against the raw fetch, and an incremental sync."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=20_000)
+        parser.add_argument("--changes", type=int, default=200)
+        parser.add_argument("--port", type=int, default=8169)
+        parser.add_argument("--repeat", type=int, default=3, help="raw fetch and full sync runs (median)")
+
+    def handle(self, *args, tickets, changes, port, repeat, **options):
+        api_key = secrets.token_urlsafe(16)
+        simulator = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
+             "--tickets", str(tickets), "--api-key", api_key],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        old_config = setup_databases(verbosity=0, interactive=False)
+        try:
+            _wait_until_up(url)
+            settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
+            config = OdooConfig.from_settings()
+            raw = [self._raw_fetch(config) for _ in range(repeat)]
+            fulls = []
+            for _ in range(repeat):
+                _empty_mirror()
+                fulls.append(sync_odoo(full=True))
+            raw_s = statistics.median(r[0] for r in raw)
+            full_s = statistics.median(r.seconds for r in fulls)
+            self.stdout.write(f"tickets: {fulls[0].created}, pages of {settings.SYNC_PAGE_SIZE}, "
+                              f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+            self.stdout.write(f"raw odoorpc search_read (same fields, same pages): {raw_s:.2f}s "
+                              f"({raw[0][1]} RPC calls)")
+            self.stdout.write(f"full sync: {full_s:.2f}s ({fulls[0].rpc_calls} RPC calls)")
+            self.stdout.write(f"ratio full sync / raw fetch: {full_s / raw_s:.2f} (goal <= 1.5)")
+
+            self._change_tickets(config, changes)
+            incremental = sync_odoo()
+            self.stdout.write(
+                f"incremental sync of {changes} changed tickets out of {tickets}: "
+                f"{incremental.rpc_calls} RPC calls, {incremental.seconds:.2f}s "
+                f"({incremental.updated} updated)"
+            )
+        finally:
+            teardown_databases(old_config, verbosity=0)
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+    def _raw_fetch(self, config: OdooConfig) -> tuple[float, int]:
+        client = OdooClient.connect(config)
+        schema = detect_schema(client)
+        fields = schema.ticket_read_fields()
+        odoo = odoorpc.ODOO("127.0.0.1", port=int(config.url.rsplit(":", 1)[1]), timeout=60)
+        odoo.login(config.db, config.user, config.api_key)
+        started = time.monotonic()
+        calls, after = 0, None
+        while True:
+            rows = odoo.execute_kw(
+                "helpdesk.ticket", "search_read", [_after_domain(after)],
+                {"fields": fields, "order": "write_date asc, id asc", "limit": settings.SYNC_PAGE_SIZE,
+                 "context": {"active_test": False}},
+            )
+            calls += 1
+            if not rows:
+                break
+            if schema.sla_model:
+                odoo.execute_kw(schema.sla_model, "search_read", [[("ticket_id", "in", [r["id"] for r in rows])]],
+                                {"fields": schema.sla_fields})
+                calls += 1
+            after = (rows[-1]["write_date"], rows[-1]["id"])
+            if len(rows) < settings.SYNC_PAGE_SIZE:
+                break
+        return time.monotonic() - started, calls
+
+    def _change_tickets(self, config: OdooConfig, changes: int) -> None:
+        client = OdooClient.connect(config)
+        time.sleep(1.1)  # a later write_date second than everything already mirrored
+        ids = client.search("helpdesk.ticket", [])[:changes]
+        for start in range(0, len(ids), 50):
+            client.write("helpdesk.ticket", ids[start:start + 50], {"priority": "2"})
+
+
+def _empty_mirror():
+    from escalations.models import SyncState, Ticket
+
+    Ticket.objects.all().delete()
+    SyncState.objects.all().delete()
+
+
+def _wait_until_up(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{url}/__simulator__/status", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError(f"The simulator did not start on {url}")

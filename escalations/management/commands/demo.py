@@ -1,0 +1,131 @@
+"""`python manage.py demo`: the whole product on one machine, on the embedded defaults.
+
+Starts the Odoo simulator (live), mirrors it once, then runs the web app and a Celery worker with
+beat as child processes, and stops all of them on Ctrl-C. The simulator's API key is generated for
+this run and handed to the children through the environment, so no key is stored anywhere.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from escalations.odoo.errors import OdooError
+from escalations.sync import sync_odoo
+
+TEAM_LEADS = "Team leads"
+
+
+class Command(BaseCommand):
+    help = "Run the demo: Odoo simulator (live), web app, Celery worker and beat. Ctrl-C stops it all."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="web app port (default 8000)")
+        parser.add_argument("--odoo-port", type=int, default=8069, help="simulator port (default 8069)")
+        parser.add_argument("--flavour", choices=["enterprise", "oca"], default="enterprise")
+        parser.add_argument("--odoo-version", type=int, choices=[16, 17, 18], default=17)
+        parser.add_argument("--tickets", type=int, default=300)
+
+    def handle(self, *args, port, odoo_port, flavour, odoo_version, tickets, **options):
+        for p in (port, odoo_port):
+            if _port_in_use(p):
+                raise CommandError(f"Port {p} is already in use; stop what runs there or pass another port.")
+        call_command("migrate", verbosity=0)
+        password = _ensure_demo_login()
+        api_key = secrets.token_urlsafe(24)
+        odoo_url = f"http://127.0.0.1:{odoo_port}"
+        env = {**os.environ, "ODOO_URL": odoo_url, "ODOO_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
+        settings.ODOO_URL = settings.ODOO_WEB_URL = odoo_url
+        settings.ODOO_API_KEY = api_key
+
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        children = []
+        try:
+            children.append(subprocess.Popen(
+                [*manage, "odoo_simulator", "--port", str(odoo_port), "--live", "--flavour", flavour,
+                 "--odoo-version", str(odoo_version), "--tickets", str(tickets)],
+                env=env,
+            ))
+            _wait_for_port(odoo_port)
+            self._first_sync()
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--beat", "--pool", "solo",
+                 "--loglevel", "INFO", "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+                env=env, cwd=settings.BASE_DIR,
+            ))
+            children.append(subprocess.Popen(
+                [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env,
+            ))
+            _wait_for_port(port)
+            self.stdout.write(self.style.SUCCESS(
+                f"\nEscalation console: http://127.0.0.1:{port}/\n"
+                f"  team lead login: lead / {password}\n"
+                f"  admin login:     admin / {password}   (http://127.0.0.1:{port}/admin/)\n"
+                f"  Odoo simulator:  {odoo_url} ({flavour} {odoo_version}, live)\n"
+                "Ctrl-C stops everything.\n"
+            ))
+            _wait_for_any_exit(children)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop(children)
+
+    def _first_sync(self):
+        try:
+            result = sync_odoo(full=True)
+        except OdooError as exc:
+            raise CommandError(f"First sync with the simulator failed: {exc.message}") from exc
+        self.stdout.write(result.summary())
+
+
+def _ensure_demo_login() -> str:
+    """A team lead and an admin for the demo, with a fresh password printed at each start."""
+    password = secrets.token_urlsafe(9)
+    group, _ = Group.objects.get_or_create(name=TEAM_LEADS)
+    lead, _ = User.objects.get_or_create(username="lead", defaults={"first_name": "Demo", "last_name": "Lead"})
+    lead.set_password(password)
+    lead.save()
+    lead.groups.add(group)
+    admin, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+    admin.set_password(password)
+    admin.save()
+    return password
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _port_in_use(port):
+            return
+        time.sleep(0.1)
+    raise CommandError(f"Nothing started listening on port {port} within {timeout:.0f}s")
+
+
+def _wait_for_any_exit(children) -> None:
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    raise CommandError("A demo process stopped unexpectedly; stopping the others")
+
+
+def _stop(children) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()

@@ -1,0 +1,46 @@
+"""Fixtures shared by the whole suite: a running Odoo simulator and the app pointed at it."""
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+
+# The Playwright sync API runs an event loop in the main thread; Django's DB access at test set-up
+# would refuse to run next to it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from escalations.odoo.simulator import SimulatorServer, build_state  # noqa: E402
+
+API_KEY = "test-api-key-0123456789"
+T0 = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)  # a Wednesday, mid-morning
+
+
+def start_simulator(*, flavour="enterprise", version=17, tickets=60, seed=7, now=T0):
+    state = build_state(flavour=flavour, version=version, seed=seed, tickets=tickets, api_key=API_KEY, now=now)
+    server = SimulatorServer(state, host="127.0.0.1", port=0)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def simulator(request):
+    """A simulator (Enterprise 17 unless the test is parametrized with `flavour_version`)."""
+    flavour, version = getattr(request, "param", ("enterprise", 17))
+    server = start_simulator(flavour=flavour, version=version)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def odoo(settings, simulator):
+    """The app's settings pointed at the running simulator; returns the simulator."""
+    settings.ODOO_URL = simulator.url
+    settings.ODOO_WEB_URL = simulator.url
+    settings.ODOO_DB = simulator.state.db_name
+    settings.ODOO_USER = "console@example.com"
+    settings.ODOO_API_KEY = API_KEY
+    settings.ODOO_TIMEOUT = 5
+    return simulator
+
+
+FLAVOURS = [("enterprise", 16), ("enterprise", 17), ("enterprise", 18), ("oca", 16), ("oca", 17), ("oca", 18)]

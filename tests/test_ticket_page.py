@@ -1,0 +1,45 @@
+"""The first page: open mirrored tickets behind a login, nearest deadline first."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from escalations.models import Ticket
+from escalations.sync import sync_odoo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(db):
+    return User.objects.create_user("lead", password="a-long-password")
+
+
+def test_page_requires_login(client):
+    response = client.get(reverse("tickets"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_lists_open_tickets_sorted_by_deadline_with_a_fixed_number_of_queries(
+    odoo, client, lead, django_assert_max_num_queries
+):
+    sync_odoo(full=True)
+    client.force_login(lead)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tickets"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    open_tickets = list(Ticket.objects.open().exclude(sla_deadline=None).order_by("sla_deadline"))
+    closed = Ticket.objects.exclude(odoo_id__in=Ticket.objects.open().values("odoo_id")).first()
+    assert len(open_tickets) >= 2
+    positions = [html.index(t.reference) for t in open_tickets[:5]]
+    assert positions == sorted(positions)
+    assert closed is not None and f">{closed.reference}<" not in html
+    assert "Breached" in html and "On track" in html
+    assert f"{odoo.url}/web#id={open_tickets[0].odoo_id}&amp;model=helpdesk.ticket" in html
+
+
+def test_page_says_when_nothing_was_synced_yet(client, lead):
+    client.force_login(lead)
+    response = client.get(reverse("tickets"))
+    assert "Not synced with Odoo yet" in response.content.decode()
