@@ -127,6 +127,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start without it
 
 # --- Odoo -------------------------------------------------------------------------------------------
 # The defaults point at the bundled simulator (`python manage.py odoo_simulator`). The API key has no

@@ -82,11 +82,14 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool) -> None:
     state = SyncState.load()
     schema = _schema(client, state, refresh=full)
     now = timezone.now()
-    since = None
+    since, after = None, None
     if not full and state.cursor_write_date is not None:
-        since = state.cursor_write_date - timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
+        overlap = timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
+        since = state.cursor_write_date - overlap
+        # Resume strictly after the cursor, or from the start of the overlap window behind it.
+        after = (to_odoo_datetime(since), state.cursor_odoo_id if not overlap else 0)
     _sync_reference_models(client, schema, since=since)
-    seen = _sync_ticket_pages(client, schema, result, since=since, now=now, rewrite_all=full)
+    seen = _sync_ticket_pages(client, schema, result, after=after, now=now, rewrite_all=full)
     if full:
         result.deleted = _mark_deleted(set(Ticket.objects.values_list("odoo_id", flat=True)) - seen, now)
     else:
@@ -121,7 +124,9 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
     store.save_agents(read("res.users", schema.user_fields, share))
 
 
-def _sync_ticket_pages(client, schema, result: SyncResult, *, since, now, rewrite_all: bool) -> set[int]:
+def _sync_ticket_pages(
+    client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool
+) -> set[int]:
     """Read tickets ordered by (write_date, id), one keyset page at a time. Returns the ids seen.
 
     Keyset, not offset: 50 tickets written in the same second across a page boundary are each read
@@ -131,7 +136,6 @@ def _sync_ticket_pages(client, schema, result: SyncResult, *, since, now, rewrit
     """
     fields = schema.ticket_read_fields()
     write_field = schema.ticket_fields["write_date"]
-    after: tuple[str, int] | None = (to_odoo_datetime(since), 0) if since else None
     seen: set[int] = set()
     while True:
         domain = _after_domain(after)
