@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite: a running Odoo simulator and the app pointed at it."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,10 +9,10 @@ import pytest
 # would refuse to run next to it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from escalations.odoo.simulator import SimulatorServer, build_state  # noqa: E402
+from escalations.odoo.simulator import SimulatorServer, build_state
 
 API_KEY = "test-api-key-0123456789"
-T0 = datetime(2026, 11, 25, 9, 30, tzinfo=timezone.utc)  # a Wednesday, mid-morning
+T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday, mid-morning
 
 
 def start_simulator(*, flavour="enterprise", version=17, tickets=60, seed=7, now=T0):

@@ -1,16 +1,17 @@
 """The mirror: first full sync, incremental syncs by write_date, archived and deleted tickets."""
 
 import logging
-import math
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from escalations.models import SlaStatus, SyncState, Ticket
 from escalations.odoo.errors import OdooUnavailable
-from escalations.sync import sync_odoo
 from escalations.sync import store as sync_store
+from escalations.sync import sync_odoo
 from escalations.sync.mapping import odoo_datetime
 from tests.conftest import API_KEY, FLAVOURS
 
@@ -265,3 +266,24 @@ def test_ticket_link_uses_the_form_the_server_version_understands(odoo, expected
     ticket = Ticket.objects.first()
     url = ticket_url(ticket.odoo_id, server_version=SyncState.load().server_version)
     assert url == odoo.url + expected.format(id=ticket.odoo_id)
+
+
+def test_two_syncs_never_run_at_once(odoo):
+    from escalations.sync import SyncAlreadyRunning
+    from escalations.sync.run import _release_lease, _take_lease
+
+    owner = _take_lease()
+    before = odoo.state.rpc_count
+    with pytest.raises(SyncAlreadyRunning):
+        sync_odoo()
+    assert odoo.state.rpc_count == before  # the loser did not even log in
+    _release_lease(owner)
+    assert sync_odoo().created > 0
+
+
+def test_a_lease_left_by_a_killed_worker_expires(odoo):
+    from escalations.sync.run import LEASE, _take_lease
+
+    _take_lease()  # never released, as if the process died
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1)):
+        assert sync_odoo().created > 0

@@ -61,7 +61,7 @@ class OdooConfig:
     backoff: float = 0.5  # seconds before the first retry; doubles each time, capped at 8 s
 
     @classmethod
-    def from_settings(cls) -> "OdooConfig":
+    def from_settings(cls) -> OdooConfig:
         return cls(
             url=settings.ODOO_URL,
             db=settings.ODOO_DB,
@@ -119,7 +119,7 @@ class OdooClient:
         self._odoo: odoorpc.ODOO | None = None
 
     @classmethod
-    def connect(cls, config: OdooConfig | None = None, **kwargs) -> "OdooClient":
+    def connect(cls, config: OdooConfig | None = None, **kwargs) -> OdooClient:
         client = cls(config or OdooConfig.from_settings(), **kwargs)
         client.login()
         return client
@@ -235,7 +235,7 @@ class OdooClient:
         for attempt in range(retries + 1):
             try:
                 return fn()
-            except Exception as exc:  # noqa: BLE001 - translated, and re-raised if unknown
+            except Exception as exc:
                 error = _translate(exc)
                 if not error.transient or attempt == retries:
                     raise error from exc

@@ -93,7 +93,7 @@ class HelpdeskSchema:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "HelpdeskSchema":
+    def from_json(cls, data: dict) -> HelpdeskSchema:
         return cls(**data)
 
 

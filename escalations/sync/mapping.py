@@ -6,7 +6,7 @@ id lists, datetimes as naive UTC strings "YYYY-MM-DD HH:MM:SS".
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from escalations.models import Agent, Customer, SlaStatus, Stage, Tag, Team, Ticket
 from escalations.odoo.schema import HelpdeskSchema
@@ -15,11 +15,11 @@ from escalations.odoo.schema import HelpdeskSchema
 def odoo_datetime(value) -> datetime | None:
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
 def to_odoo_datetime(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def m2o_id(value) -> int | None:

@@ -27,7 +27,8 @@ from .mapping import odoo_datetime, to_odoo_datetime
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)
+# Long enough for one page; renewed after each page, so a killed worker blocks syncs only this long.
+LEASE = timedelta(minutes=2)
 
 
 class SyncAlreadyRunning(Exception):
@@ -64,7 +65,7 @@ def sync_odoo(*, full: bool = False, client: OdooClient | None = None) -> SyncRe
     result = SyncResult(mode="full" if full else "incremental")
     try:
         client = client or OdooClient.connect()
-        _run(client, result, full=full)
+        _run(client, result, full=full, lease_owner=owner)
     except OdooError as exc:
         _record_failure(exc)
         raise
@@ -78,7 +79,7 @@ def sync_odoo(*, full: bool = False, client: OdooClient | None = None) -> SyncRe
     return result
 
 
-def _run(client: OdooClient, result: SyncResult, *, full: bool) -> None:
+def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str) -> None:
     state = SyncState.load()
     schema = _schema(client, state, refresh=full)
     now = timezone.now()
@@ -89,7 +90,9 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool) -> None:
         # Resume strictly after the cursor, or from the start of the overlap window behind it.
         after = (to_odoo_datetime(since), state.cursor_odoo_id if not overlap else 0)
     _sync_reference_models(client, schema, since=since)
-    seen = _sync_ticket_pages(client, schema, result, after=after, now=now, rewrite_all=full)
+    seen = _sync_ticket_pages(
+        client, schema, result, after=after, now=now, rewrite_all=full, lease_owner=lease_owner
+    )
     if full:
         result.deleted = _mark_deleted(set(Ticket.objects.values_list("odoo_id", flat=True)) - seen, now)
     else:
@@ -114,7 +117,7 @@ def _since_domain(since: datetime | None) -> list:
 def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since) -> None:
     """Teams, stages, tags and users that changed (all of them on a full sync): a few rows each."""
     domain = _since_domain(since)
-    read = lambda model, fields, extra=(): client.search_read(  # noqa: E731
+    read = lambda model, fields, extra=(): client.search_read(
         model, domain + list(extra), fields, active_test=False
     )
     store.save_teams(read(schema.team_model, schema.team_fields))
@@ -125,7 +128,8 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
 
 
 def _sync_ticket_pages(
-    client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool
+    client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool,
+    lease_owner: str,
 ) -> set[int]:
     """Read tickets ordered by (write_date, id), one keyset page at a time. Returns the ids seen.
 
@@ -164,6 +168,7 @@ def _sync_ticket_pages(
         result.created += counts.created
         result.updated += counts.updated
         result.archived += counts.archived
+        _renew_lease(lease_owner)
         if len(rows) < settings.SYNC_PAGE_SIZE:
             return seen
 
@@ -242,6 +247,10 @@ def _take_lease() -> str:
     if not claimed:
         raise SyncAlreadyRunning("Another sync is running")
     return owner
+
+
+def _renew_lease(owner: str) -> None:
+    SyncState.objects.filter(pk=1, lease_owner=owner).update(lease_until=timezone.now() + LEASE)
 
 
 def _release_lease(owner: str) -> None:
