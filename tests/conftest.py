@@ -16,7 +16,9 @@ T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday, mid-morning
 
 
 def start_simulator(*, flavour="enterprise", version=17, tickets=60, seed=7, now=T0):
-    state = build_state(flavour=flavour, version=version, seed=seed, tickets=tickets, api_key=API_KEY, now=now)
+    state = build_state(
+        flavour=flavour, version=version, seed=seed, tickets=tickets, api_key=API_KEY, now=now
+    )
     server = SimulatorServer(state, host="127.0.0.1", port=0)
     server.start()
     return server

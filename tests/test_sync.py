@@ -86,7 +86,8 @@ def test_incremental_sync_reads_only_what_changed(odoo, settings):
     result = sync_odoo()
 
     assert (result.created, result.updated, result.archived, result.deleted) == (0, 3, 0, 0)
-    assert set(Ticket.objects.filter(priority="3", odoo_id__in=changed).values_list("odoo_id", flat=True)) == set(changed)
+    mirrored = Ticket.objects.filter(priority="3", odoo_id__in=changed).values_list("odoo_id", flat=True)
+    assert set(mirrored) == set(changed)
 
 
 def rpc_calls_for_changes(odoo, k):

@@ -117,9 +117,10 @@ def _since_domain(since: datetime | None) -> list:
 def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since) -> None:
     """Teams, stages, tags and users that changed (all of them on a full sync): a few rows each."""
     domain = _since_domain(since)
-    read = lambda model, fields, extra=(): client.search_read(
-        model, domain + list(extra), fields, active_test=False
-    )
+
+    def read(model, fields, extra=()):
+        return client.search_read(model, domain + list(extra), fields, active_test=False)
+
     store.save_teams(read(schema.team_model, schema.team_fields))
     store.save_stages(read(schema.stage_model, schema.stage_fields))
     store.save_tags(read(schema.tag_model, schema.tag_fields))

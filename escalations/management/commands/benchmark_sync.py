@@ -26,7 +26,7 @@ from escalations.sync.run import _after_domain
 
 
 class Command(BaseCommand):
-    help = "Benchmark the full sync of 20,000 simulator tickets against the raw fetch, and an incremental sync."
+    help = "Time the full sync of 20,000 simulator tickets against the raw fetch, and an incremental sync."
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=20_000)
@@ -91,7 +91,8 @@ class Command(BaseCommand):
             if not rows:
                 break
             if schema.sla_model:
-                odoo.execute_kw(schema.sla_model, "search_read", [[("ticket_id", "in", [r["id"] for r in rows])]],
+                ticket_ids = [r["id"] for r in rows]
+                odoo.execute_kw(schema.sla_model, "search_read", [[("ticket_id", "in", ticket_ids)]],
                                 {"fields": schema.sla_fields})
                 calls += 1
             after = (rows[-1]["write_date"], rows[-1]["id"])

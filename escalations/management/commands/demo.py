@@ -90,7 +90,9 @@ def _ensure_demo_login() -> str:
     """A team lead and an admin for the demo, with a fresh password printed at each start."""
     password = secrets.token_urlsafe(9)
     group, _ = Group.objects.get_or_create(name=TEAM_LEADS)
-    lead, _ = User.objects.get_or_create(username="lead", defaults={"first_name": "Demo", "last_name": "Lead"})
+    lead, _ = User.objects.get_or_create(
+        username="lead", defaults={"first_name": "Demo", "last_name": "Lead"}
+    )
     lead.set_password(password)
     lead.save()
     lead.groups.add(group)
