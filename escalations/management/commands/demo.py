@@ -48,6 +48,8 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = []
+        # A SIGTERM (from a supervisor, or `timeout`) stops the children too, like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
             children.append(subprocess.Popen(
                 [*manage, "odoo_simulator", "--port", str(odoo_port), "--live", "--flavour", flavour,
@@ -100,6 +102,10 @@ def _ensure_demo_login() -> str:
     admin.set_password(password)
     admin.save()
     return password
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _port_in_use(port: int) -> bool:
