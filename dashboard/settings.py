@@ -162,6 +162,8 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        # kombu's default is a "control" folder in the current directory.
+        "control_folder": str(VAR_DIR / "celery-control"),
         "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -103,7 +103,7 @@ class Ticket(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
-    odoo_write_date = models.DateTimeField(db_index=True)
+    odoo_write_date = models.DateTimeField()
 
     # The nearest deadline among the ticket's unmet SLAs (None when it has none running). Whether it
     # is breached is worked out against the current time, never taken from Odoo's stored flags.
@@ -140,7 +140,9 @@ class SlaStatus(models.Model):
         MET = "met", "Met"
         FAILED = "failed", "Failed"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_statuses")
+    # No index of its own: the unique (ticket, odoo_id) constraint below serves lookups by ticket, and
+    # each index costs the sync a write per row.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_statuses", db_index=False)
     odoo_id = models.PositiveIntegerField()
     name = models.CharField(max_length=255)
     deadline = models.DateTimeField(null=True, blank=True)

@@ -24,6 +24,7 @@ from escalations.odoo.schema import HelpdeskSchema, detect_schema
 
 from . import store
 from .mapping import odoo_datetime, to_odoo_datetime
+from .pages import PageReader
 
 logger = logging.getLogger(__name__)
 
@@ -132,81 +133,51 @@ def _sync_ticket_pages(
     client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool,
     lease_owner: str,
 ) -> set[int]:
-    """Read tickets ordered by (write_date, id), one keyset page at a time. Returns the ids seen.
+    """Save the changed tickets page by page; returns the ids of every ticket read.
 
-    Keyset, not offset: 50 tickets written in the same second across a page boundary are each read
-    once, and a ticket written while we page moves behind us and is read again at the end. Rows the
-    mirror already holds at the same write_date are skipped, except on a full sync, which rewrites
-    everything so that any drift is repaired.
+    Rows the mirror already holds at the same write_date are skipped, except on a full sync, which
+    rewrites everything so that any drift is repaired.
     """
-    fields = schema.ticket_read_fields()
     write_field = schema.ticket_fields["write_date"]
+    reader = PageReader(
+        client, schema, after=after, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
+    )
     seen: set[int] = set()
-    while True:
-        domain = _after_domain(after)
-        rows = client.search_read(
-            "helpdesk.ticket", domain, fields, order="write_date asc, id asc",
-            limit=settings.SYNC_PAGE_SIZE, active_test=False,
-        )
-        if not rows:
-            return seen
+    for page in reader:
         result.pages += 1
-        seen.update(r["id"] for r in rows)
-        last = rows[-1]
-        after = (last[write_field], last["id"])
-        changed, known = store.changed_ticket_ids(rows, schema)
+        seen.update(r["id"] for r in page.rows)
+        _save_referenced(page.referenced)
+        changed, known = store.changed_ticket_ids(page.rows, schema)
         if rewrite_all:
-            changed = {r["id"] for r in rows}
-        result.unchanged += len(rows) - len(changed)  # rewritten rows on a full sync count as updated
-        page = [r for r in rows if r["id"] in changed]
-        if page:
-            _ensure_referenced(client, schema, page)
-        sla_rows = _read_sla_rows(client, schema, [r["id"] for r in page])
+            changed = {r["id"] for r in page.rows}
+        result.unchanged += len(page.rows) - len(changed)  # rewritten rows on a full sync count as updated
+        last = page.rows[-1]
         counts = store.save_ticket_page(
-            page, sla_rows, schema=schema, known=known, synced_at=now,
-            cursor=(odoo_datetime(after[0]), after[1]),
+            [r for r in page.rows if r["id"] in changed],
+            [r for r in page.sla_rows if r["ticket_id"][0] in changed],
+            schema=schema, known=known, synced_at=now,
+            cursor=(odoo_datetime(last[write_field]), last["id"]),
         )
         result.created += counts.created
         result.updated += counts.updated
         result.archived += counts.archived
         _renew_lease(lease_owner)
-        if len(rows) < settings.SYNC_PAGE_SIZE:
-            return seen
+    return seen
 
 
-def _after_domain(after: tuple[str, int] | None) -> list:
-    if after is None:
-        return []
-    write_date, last_id = after
-    return ["|", ("write_date", ">", write_date), "&", ("write_date", "=", write_date), ("id", ">", last_id)]
+def _known_ids() -> dict[str, set[int]]:
+    return {
+        kind: set(model.objects.values_list("odoo_id", flat=True))
+        for kind, model in (("team", Team), ("stage", Stage), ("agent", Agent), ("tag", Tag))
+    }
 
 
-def _read_sla_rows(client, schema: HelpdeskSchema, ticket_ids: list[int]) -> list[dict]:
-    if not schema.sla_model or not ticket_ids:
-        return []
-    return client.search_read(schema.sla_model, [("ticket_id", "in", ticket_ids)], schema.sla_fields)
-
-
-def _ensure_referenced(client, schema: HelpdeskSchema, rows: list[dict]) -> None:
-    """Fetch teams, stages, users and tags a ticket points at that the mirror lacks (rare)."""
-    f = schema.ticket_fields
-    wanted = [
-        (Team, schema.team_model, schema.team_fields, "team", store.save_teams),
-        (Stage, schema.stage_model, schema.stage_fields, "stage", store.save_stages),
-        (Agent, "res.users", schema.user_fields, "assignee", store.save_agents),
-    ]
-    for model, odoo_model, fields, ours, save in wanted:
-        if ours not in f:
-            continue
-        ids = {r[f[ours]][0] for r in rows if r.get(f[ours])}
-        missing = ids - set(model.objects.filter(odoo_id__in=ids).values_list("odoo_id", flat=True))
-        if missing:
-            save(client.read(odoo_model, sorted(missing), fields))
-    if "tags" in f:
-        ids = {t for r in rows for t in (r.get(f["tags"]) or [])}
-        missing = ids - set(Tag.objects.filter(odoo_id__in=ids).values_list("odoo_id", flat=True))
-        if missing:
-            store.save_tags(client.read(schema.tag_model, sorted(missing), schema.tag_fields))
+def _save_referenced(referenced: dict[str, list[dict]]) -> None:
+    """Teams, stages, users and tags that tickets point at, fetched with the page (rare)."""
+    savers = {"team": store.save_teams, "stage": store.save_stages, "agent": store.save_agents,
+              "tag": store.save_tags}
+    for kind, rows in referenced.items():
+        savers[kind](rows)
 
 
 def _detect_deletions(client: OdooClient, now) -> int:

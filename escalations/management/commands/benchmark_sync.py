@@ -22,7 +22,7 @@ from django.test.utils import setup_databases, teardown_databases
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.schema import detect_schema
 from escalations.sync import sync_odoo
-from escalations.sync.run import _after_domain
+from escalations.sync.pages import after_domain
 
 
 class Command(BaseCommand):
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         calls, after = 0, None
         while True:
             rows = odoo.execute_kw(
-                "helpdesk.ticket", "search_read", [_after_domain(after)],
+                "helpdesk.ticket", "search_read", [after_domain(after)],
                 {"fields": fields, "order": "write_date asc, id asc", "limit": settings.SYNC_PAGE_SIZE,
                  "context": {"active_test": False}},
             )
