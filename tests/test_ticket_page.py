@@ -32,7 +32,7 @@ def test_lists_open_tickets_sorted_by_deadline_with_a_fixed_number_of_queries(
     open_tickets = list(Ticket.objects.open().exclude(sla_deadline=None).order_by("sla_deadline"))
     closed = Ticket.objects.exclude(odoo_id__in=Ticket.objects.open().values("odoo_id")).first()
     assert len(open_tickets) >= 2
-    positions = [html.index(t.reference) for t in open_tickets[:5]]
+    positions = [html.index(f">{t.reference}<") for t in open_tickets[:5]]
     assert positions == sorted(positions)
     assert closed is not None and f">{closed.reference}<" not in html
     assert "Breached" in html and "On track" in html

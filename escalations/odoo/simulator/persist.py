@@ -1,0 +1,72 @@
+"""Save and load the simulator's state as JSON (`--state-file`), so a demo survives a restart.
+
+Datetimes and dates are tagged strings; everything else in a raw record is already JSON. Indexes are
+rebuilt on load. The API keys and passwords are saved too: the file is as secret as the keys.
+"""
+
+import json
+import os
+from datetime import date, datetime
+
+from .clock import Clock
+from .state import SimulatorState
+
+_DT, _D = "__dt__:", "__d__:"
+
+
+def save(state: SimulatorState, path: str) -> None:
+    with state.lock:
+        data = {
+            "flavour": state.flavour,
+            "version": state.version,
+            "clock": state.clock.now().isoformat(),
+            "tables": {m: list(t.values()) for m, t in state.store.tables.items()},
+            "next_id": state.store.next_id,
+            "sequences": state.store.sequences,
+            "passwords": {str(k): v for k, v in state.passwords.items()},
+            "api_keys": state.api_keys,
+            "integration_uid": state.integration_uid,
+        }
+        text = json.dumps(data, default=_encode)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)  # never leave a half-written file behind on Ctrl-C
+
+
+def load(path: str, now: datetime | None = None) -> SimulatorState:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh, object_hook=_decode)
+    state = SimulatorState(flavour=data["flavour"], version=data["version"])
+    state.clock = Clock(now or datetime.fromisoformat(data["clock"]))
+    state.store.clock = state.clock
+    for model, rows in data["tables"].items():
+        if model in state.store.tables:
+            state.store.tables[model] = {r["id"]: r for r in rows}
+    state.store.next_id.update(data["next_id"])
+    state.store.sequences.update(data["sequences"])
+    state.store.rebuild_indexes()
+    state.passwords = {int(k): v for k, v in data["passwords"].items()}
+    state.api_keys = data["api_keys"]
+    state.integration_uid = data["integration_uid"]
+    return state
+
+
+def _encode(value):
+    if isinstance(value, datetime):
+        return _DT + value.isoformat()
+    if isinstance(value, date):
+        return _D + value.isoformat()
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _decode(obj: dict) -> dict:
+    for key, value in obj.items():
+        if isinstance(value, str):
+            if value.startswith(_DT):
+                obj[key] = datetime.fromisoformat(value[len(_DT) :])
+            elif value.startswith(_D):
+                obj[key] = date.fromisoformat(value[len(_D) :])
+    return obj

@@ -1,0 +1,186 @@
+"""The HTTP shell: a threaded server that hands requests to `protocol.handle`, plus fault injection and
+the `/__simulator__/` control and status endpoints used by tests and drills from another process.
+
+Logs go to the `escalations.odoo.simulator` logger at DEBUG: method, path and status only, never a
+body (bodies carry passwords and API keys).
+"""
+
+import json
+import logging
+import threading
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from .faults import Faults
+from .pages import page
+from .protocol import Request, Response, handle
+
+log = logging.getLogger("escalations.odoo.simulator")
+
+BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+class SimulatorServer:
+    def __init__(self, state, host: str = "127.0.0.1", port: int = 0):
+        self.state, self.host, self.port = state, host, port
+        self.faults = Faults()
+        self.faults.listeners.append(self._on_fault_change)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._listen_lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "SimulatorServer":
+        self._stopped.clear()
+        self._listen()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.faults.calm.set()  # wake hanging handlers so threads end
+        self._unlisten()
+
+    def serve_forever(self) -> None:
+        """Block until stop() (or Ctrl-C in the caller)."""
+        while not self._stopped.wait(0.5):
+            pass
+
+    # -- listening socket ----------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        with self._listen_lock:
+            if self._httpd is not None:
+                return
+            httpd = _HTTPServer((self.host, self.port), _handler_for(self))
+            self.port = httpd.server_address[1]  # keep the port: "refuse" reopens the same one
+            self._httpd = httpd
+            self._thread = threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name=f"odoo-simulator-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def _unlisten(self) -> None:
+        with self._listen_lock:
+            httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+
+    def _on_fault_change(self, previous, current) -> None:
+        if current == "refuse":
+            if threading.current_thread().name.startswith("odoo-simulator-request"):
+                # Asked over HTTP: answer first, then stop listening.
+                threading.Timer(0.05, self._unlisten).start()
+            else:
+                self._unlisten()
+        elif previous == "refuse" and not self._stopped.is_set():
+            self._listen()
+
+    # -- control endpoint ----------------------------------------------------------------------
+
+    def control(self, payload: dict) -> dict:
+        state = self.state
+        if "fault" in payload:
+            self.faults.set(payload["fault"], payload.get("seconds"), payload.get("hang_seconds"))
+        if "clock_set" in payload:
+            state.clock.set(datetime.fromisoformat(str(payload["clock_set"]).replace(" ", "T")))
+        if "clock_advance_seconds" in payload:
+            state.clock.advance(timedelta(seconds=float(payload["clock_advance_seconds"])))
+        if "freeze" in payload:
+            state.clock.freeze() if payload["freeze"] else state.clock.unfreeze()
+        if "revoke_api_key" in payload:
+            state.revoke_api_key(payload["revoke_api_key"])
+        if payload.get("run_sla_cron"):
+            state.run_sla_cron()
+        return self.status()
+
+    def status(self) -> dict:
+        return {**self.state.status(), "fault": self.faults.describe()}
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def _handler_for(sim: SimulatorServer):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "Werkzeug/3.0.1"
+        sys_version = "Python/3"
+
+        def do_POST(self):
+            self._serve("POST")
+
+        def do_GET(self):
+            self._serve("GET")
+
+        def _serve(self, method):
+            threading.current_thread().name = "odoo-simulator-request"
+            path = urlsplit(self.path).path
+            body = self._body()
+            if path.startswith("/__simulator__/"):
+                return self._control(method, path, body)
+            fault = sim.faults.active()
+            if fault == "hang":
+                sim.faults.calm.wait(sim.faults.hang_seconds)
+                self.close_connection = True
+                return  # no response at all: the client sees a timeout or a dropped connection
+            sim.state.count_rpc()
+            if fault == "http_502":
+                return self._send(Response(502, BAD_GATEWAY, "text/html"))
+            if method == "GET":
+                found = page(sim.state, path, urlsplit(self.path).query)
+                if found is not None:
+                    return self._send(found)
+            cookies = {k: m.value for k, m in SimpleCookie(self.headers.get("Cookie", "")).items()}
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            self._send(handle(sim.state, sim.faults, Request(method, path, ctype, body, cookies)))
+
+        def _control(self, method, path, body):
+            try:
+                if path == "/__simulator__/status":
+                    result = sim.status()
+                elif path == "/__simulator__/control" and method == "POST":
+                    result = sim.control(json.loads(body or b"{}"))
+                else:
+                    return self._send(Response(404, b'{"error": "unknown control route"}'))
+            except (ValueError, TypeError, KeyError) as exc:
+                return self._send(Response(400, json.dumps({"error": str(exc)}).encode()))
+            self._send(Response(200, json.dumps(result).encode()))
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, resp: Response):
+            self.send_response(resp.status)
+            self.send_header(
+                "Content-Type",
+                resp.content_type
+                if "charset" in resp.content_type
+                or not resp.content_type.startswith(("application/json", "text/html"))
+                else f"{resp.content_type}; charset=utf-8",
+            )
+            self.send_header("Content-Length", str(len(resp.body)))
+            for name, value in resp.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(resp.body)
+
+        def log_message(self, fmt, *args):
+            log.debug("%s %s", self.address_string(), fmt % args)
+
+    return Handler

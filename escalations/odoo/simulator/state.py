@@ -1,0 +1,196 @@
+"""The simulator's whole state: schema, records, users and credentials, sessions, clock, counters.
+
+`SimulatorState.call()` is the in-process door (tests use it to play an agent editing in Odoo); the
+protocol module uses `authenticate`/`check_credentials`/`execute` for RPC. One re-entrant lock covers
+every read and mutation so the threaded HTTP server can serve concurrent calls safely.
+"""
+
+import secrets
+import threading
+
+from . import methods
+from .clock import Clock
+from .errors import AccessDenied, unknown_database
+from .helpdesk import TicketHooks
+from .orm import SUPERUSER_ID, Env
+from .schema_base import base_models
+from .schema_enterprise import enterprise_models
+from .schema_oca import oca_models
+from .sla_enterprise import EnterpriseSla
+from .sla_oca import Oca16Sla, OcaSla
+from .store import Store
+
+DB_NAME = "helpdesk"
+FLAVOURS = ("enterprise", "oca")
+VERSIONS = (16, 17, 18)
+
+
+def build_schema(flavour: str, version: int) -> dict:
+    models = base_models(version) + (
+        enterprise_models(version) if flavour == "enterprise" else oca_models(version)
+    )
+    return {md.name: md for md in models}
+
+
+class SimulatorState:
+    def __init__(self, *, flavour="enterprise", version=17, now=None, admin_password=None):
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {FLAVOURS}, not {flavour!r}")
+        if version not in VERSIONS:
+            raise ValueError(f"version must be one of {VERSIONS}, not {version!r}")
+        self.flavour, self.version, self.db_name = flavour, version, DB_NAME
+        self.lock = threading.RLock()
+        self.clock = Clock(now)
+        self.store = Store(build_schema(flavour, version), self.clock)
+        self.sla = (
+            EnterpriseSla(version)
+            if flavour == "enterprise"
+            else Oca16Sla(version)
+            if version == 16
+            else OcaSla(version)
+        )
+        self.sla.register(self.store)
+        self.store.hooks["helpdesk.ticket"] = TicketHooks(flavour, version, self.sla)
+        self.store.computes["ir_model_modules"] = lambda s, rec: (
+            "helpdesk" if "helpdesk" in rec["model"] else "base"
+        )
+        self.passwords: dict[int, str] = {}  # uid -> password (interactive and RPC login)
+        self.api_keys: dict[str, int] = {}  # key -> uid (RPC only, never the web session login)
+        self.sessions: dict[str, int] = {}  # session_id cookie -> uid
+        self.admin_password = admin_password
+        self.integration_uid: int | None = None
+        self.rpc_count = 0
+
+    # -- versions ------------------------------------------------------------------------------
+
+    @property
+    def server_version(self) -> str:
+        return f"{self.version}.0" + ("+e" if self.flavour == "enterprise" else "")
+
+    def version_info(self) -> dict:
+        info = [self.version, 0, 0, "final", 0] + (["e"] if self.flavour == "enterprise" else [""])
+        return {
+            "server_version": self.server_version,
+            "server_version_info": info,
+            "server_serie": f"{self.version}.0",
+            "protocol_version": 1,
+        }
+
+    # -- credentials ---------------------------------------------------------------------------
+
+    def check_db(self, db) -> None:
+        if db != self.db_name:
+            raise unknown_database(db)
+
+    def authenticate(self, db, login, password, *, allow_api_key=True) -> int | None:
+        """uid for valid credentials, else None. API keys only where Odoo takes them (RPC)."""
+        self.check_db(db)
+        with self.lock:
+            uid = next(
+                (
+                    u["id"]
+                    for u in self.store.tables["res.users"].values()
+                    if u.get("login") == login and u.get("active")
+                ),
+                None,
+            )
+            if uid is None or not isinstance(password, str) or not password:
+                return None
+            if self.passwords.get(uid) == password:
+                return uid
+            if allow_api_key and self.api_keys.get(password) == uid:
+                return uid
+            return None
+
+    def check_credentials(self, db, uid, password) -> None:
+        """`odoo.service.security.check`: every object call re-checks uid + password/key."""
+        self.check_db(db)
+        with self.lock:
+            user = self.store.get("res.users", uid) if isinstance(uid, int) else None
+            ok = bool(
+                user
+                and user.get("active")
+                and isinstance(password, str)
+                and password
+                and (self.passwords.get(uid) == password or self.api_keys.get(password) == uid)
+            )
+        if not ok:
+            raise AccessDenied()
+
+    def add_api_key(self, uid: int, key: str | None = None) -> str:
+        key = key or secrets.token_hex(20)
+        with self.lock:
+            self.api_keys[key] = uid
+        return key
+
+    def revoke_api_key(self, key: str) -> None:
+        with self.lock:
+            self.api_keys.pop(key, None)
+
+    def new_session(self, uid: int) -> str:
+        sid = secrets.token_hex(20)
+        with self.lock:
+            self.sessions[sid] = uid
+        return sid
+
+    def session_uid(self, sid) -> int | None:
+        with self.lock:
+            uid = self.sessions.get(sid)
+            user = self.store.get("res.users", uid) if uid else None
+            return uid if user and user.get("active") else None
+
+    def forbid(self, login: str, model: str) -> None:
+        """Make `model` raise AccessError for that user (Odoo ACLs, coarsely)."""
+        with self.lock:
+            uid = next(u["id"] for u in self.store.tables["res.users"].values() if u["login"] == login)
+            self.store.forbidden.setdefault(uid, set()).add(model)
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def env(self, uid=None, context=None, now=None) -> Env:
+        return Env(
+            self.store,
+            uid or SUPERUSER_ID,
+            dict(context or {}),
+            self.version,
+            self.flavour,
+            now,
+            su=uid is None or uid == SUPERUSER_ID,
+        )
+
+    def execute(self, uid, model, method, args, kwargs):
+        kwargs = dict(kwargs or {})
+        context = kwargs.pop("context", None) or {}
+        with self.lock:
+            return methods.dispatch(self.env(uid, context), model, method, list(args or []), kwargs)
+
+    def call(self, model, method, args=None, kwargs=None, uid=None):
+        """In-process call with RPC semantics; as superuser when uid is None."""
+        return self.execute(uid, model, method, args, kwargs)
+
+    def delete_ticket(self, ticket_id: int) -> None:
+        self.call("helpdesk.ticket", "unlink", [[ticket_id]])
+
+    def run_sla_cron(self) -> int:
+        """OCA 16's periodic `check_sla` (a no-op for designs that compute on write)."""
+        with self.lock:
+            run = getattr(self.sla, "run_cron", None)
+            return run(self.env()) if run else 0
+
+    def count_rpc(self) -> None:
+        with self.lock:
+            self.rpc_count += 1
+
+    def status(self) -> dict:
+        with self.lock:
+            tickets = self.store.tables["helpdesk.ticket"].values()
+            return {
+                "flavour": self.flavour,
+                "version": self.version,
+                "server_version": self.server_version,
+                "db": self.db_name,
+                "clock": self.clock.db_now().strftime("%Y-%m-%d %H:%M:%S"),
+                "clock_frozen": self.clock.frozen,
+                "rpc_count": self.rpc_count,
+                "tickets": {"total": len(tickets), "active": sum(1 for t in tickets if t.get("active"))},
+            }

@@ -1,0 +1,67 @@
+"""`manage.py odoo_simulator`: flags, the printed API key, Ctrl-C, and the state file."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read())
+        try:
+            return json.load(urllib.request.urlopen(url, timeout=1))
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("simulator did not start")
+
+
+def test_command_serves_prints_a_key_and_saves_state_on_ctrl_c(tmp_path):
+    port, state_file = free_port(), tmp_path / "state.json"
+    env = {k: v for k, v in os.environ.items() if k != "ODOO_API_KEY"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "odoo_simulator",
+            "--port",
+            str(port),
+            "--flavour",
+            "oca",
+            "--odoo-version",
+            "16",
+            "--tickets",
+            "15",
+            "--state-file",
+            str(state_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status = wait_for(f"http://127.0.0.1:{port}/__simulator__/status", proc)
+        assert (status["flavour"], status["version"], status["tickets"]["total"]) == ("oca", 16, 15)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, output
+    assert "generated API key: " in output and "16.0" in output
+    assert json.loads(state_file.read_text())["flavour"] == "oca"
