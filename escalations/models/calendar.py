@@ -1,0 +1,69 @@
+"""Working calendars for the deadlines the app computes itself (Odoo's `resource.calendar`).
+
+Mirrored from Odoo (`odoo_id` set) or set up in the app (`odoo_id` empty). Times of attendances are
+local wall-clock hours in the calendar's time zone; leaves are UTC intervals.
+"""
+
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name such as Europe/Brussels")
+
+
+class WorkingCalendar(models.Model):
+    odoo_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    name = models.CharField(max_length=255)
+    tz = models.CharField("time zone", max_length=64, default="UTC", validators=[validate_time_zone])
+    hours_per_day = models.FloatField(default=8.0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CalendarAttendance(models.Model):
+    """A weekly working span, e.g. Monday 08:00-12:00. `hour_to` <= `hour_from` crosses midnight."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="attendances")
+    odoo_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    hour_from = models.FloatField(help_text="local time in hours, 8.5 = 08:30")
+    hour_to = models.FloatField(help_text="local time in hours; 24 = midnight")
+
+    class Meta:
+        ordering = ["calendar", "weekday", "hour_from"]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.hour_from:g}-{self.hour_to:g}"
+
+
+class CalendarLeave(models.Model):
+    """Time off for the whole calendar (a public holiday, a closed day), in UTC."""
+
+    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="leaves")
+    odoo_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["calendar", "starts_at"]
+
+    def __str__(self):
+        return self.name or f"{self.starts_at:%Y-%m-%d}"

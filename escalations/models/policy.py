@@ -1,0 +1,109 @@
+"""Escalation policies: per team, which triggers raise an escalation and the ordered levels it climbs.
+
+Set up in the Django admin. Durations are DurationFields so that the engine can compare them with
+timestamps inside the database (`deadline - now < at_risk_within`), on PostgreSQL and SQLite alike.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .calendar import WorkingCalendar
+from .mirror import Agent, Stage, Team
+
+PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")]
+
+
+class Profile(models.Model):
+    """An app user's link to their Odoo user, so that "accept" can assign the ticket to them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    agent = models.OneToOneField(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="profile",
+        help_text="the Odoo user this person works as",
+    )
+
+    def __str__(self):
+        return f"{self.user} as {self.agent or 'no Odoo user'}"
+
+
+class EscalationPolicy(models.Model):
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="escalation_policy")
+    active = models.BooleanField(default=True)
+
+    # -- the SLA clock --
+    at_risk_within = models.DurationField(
+        null=True, blank=True, help_text="at risk when less than this is left (e.g. 1:00:00)"
+    )
+    at_risk_share = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.01), MaxValueValidator(0.99)],
+        help_text="or when less than this share of the SLA window is left (0.25 = 25 %)",
+    )
+    target_hours = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.1)],
+        help_text="the console's own deadline, in working hours from creation, for tickets Odoo gives none",
+    )
+    calendar = models.ForeignKey(
+        WorkingCalendar, null=True, blank=True, on_delete=models.SET_NULL,
+        help_text="working hours for that deadline; default: the team's calendar in Odoo",
+    )
+    paused_stages = models.ManyToManyField(
+        Stage, blank=True, help_text="time in these stages (e.g. waiting for customer) does not count"
+    )
+
+    # -- triggers --
+    on_sla_at_risk = models.BooleanField("SLA at risk", default=True)
+    on_sla_breached = models.BooleanField("SLA breached", default=True)
+    no_update_after = models.DurationField(
+        null=True, blank=True, help_text="escalate an open ticket not updated in Odoo for this long"
+    )
+    on_reopened = models.BooleanField("reopened", default=True)
+    unassigned_priority = models.CharField(
+        max_length=1, choices=PRIORITIES, blank=True,
+        help_text="escalate tickets of this priority or higher left unassigned ...",
+    )
+    unassigned_after = models.DurationField(null=True, blank=True, help_text="... for this long")
+    escalate_tag = models.CharField(
+        max_length=64, blank=True, default="Escalate", help_text="an agent sets this tag in Odoo to escalate"
+    )
+    allow_manual = models.BooleanField("escalation by hand", default=True)
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self):
+        return f"Escalation policy of {self.team}"
+
+    def clean(self):
+        if bool(self.unassigned_priority) != bool(self.unassigned_after):
+            raise ValidationError(
+                "Set both the priority and the delay for the unassigned trigger, or neither."
+            )
+
+
+class EscalationLevel(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    name = models.CharField(max_length=100, help_text="e.g. Team lead, Senior support")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="escalation_levels",
+        help_text="the people who can take an escalation at this level",
+    )
+    notify_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="notified_levels",
+        help_text="who receives this level's notices",
+    )
+    notify_emails = models.TextField(blank=True, help_text="more notice addresses, one per line")
+    accept_within = models.DurationField(
+        null=True, blank=True, help_text="move up to the next level when not accepted within this"
+    )
+
+    class Meta:
+        ordering = ["policy", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="escalation_level_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"L{self.number} {self.name}"
