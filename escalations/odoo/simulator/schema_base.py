@@ -13,10 +13,16 @@ def _partner_display(store, rec):
 
 
 _TZS = sorted(zoneinfo.available_timezones())
+_LANGS = [
+    ("en_US", "English (US)"),
+    ("fr_BE", "French (BE) / Français (BE)"),
+    ("nl_BE", "Dutch (BE) / Nederlands (BE)"),
+]
 
 
 def base_models(version: int) -> list:
     tz = sel("tz", [(z, z) for z in _TZS], "Timezone")
+    lang = sel("lang", _LANGS, "Language", default="en_US")
     return [
         model(
             "res.company",
@@ -55,16 +61,7 @@ def base_models(version: int) -> list:
                 F("city", "char", "City"),
                 F("active", "boolean", "Active", default=True),
                 tz,
-                sel(
-                    "lang",
-                    [
-                        ("en_US", "English (US)"),
-                        ("fr_BE", "French (BE) / Français (BE)"),
-                        ("nl_BE", "Dutch (BE) / Nederlands (BE)"),
-                    ],
-                    "Language",
-                    default="en_US",
-                ),
+                lang,
             ],
             order="complete_name ASC, id DESC",
             parent_name="parent_id",
@@ -81,17 +78,8 @@ def base_models(version: int) -> list:
                 m2o("company_id", "res.company", "Company"),
                 F("active", "boolean", "Active", default=True),
                 F("share", "boolean", "Share User", default=False),
-                sel("tz", [(z, z) for z in _TZS], "Timezone"),
-                sel(
-                    "lang",
-                    [
-                        ("en_US", "English (US)"),
-                        ("fr_BE", "French (BE) / Français (BE)"),
-                        ("nl_BE", "Dutch (BE) / Nederlands (BE)"),
-                    ],
-                    "Language",
-                    default="en_US",
-                ),
+                tz,
+                lang,
             ],
             order="name, login",
         ),
