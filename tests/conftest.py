@@ -46,3 +46,27 @@ def odoo(settings, simulator):
 
 
 FLAVOURS = [("enterprise", 16), ("enterprise", 17), ("enterprise", 18), ("oca", 16), ("oca", 17), ("oca", 18)]
+
+
+# -- the named cast: a team lead, an agent of the team, and someone from elsewhere --------------------
+
+
+@pytest.fixture
+def lead(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="lead", first_name="Lena", last_name="Lead")
+
+
+@pytest.fixture
+def agent(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="agent", first_name="Abel", last_name="Agent")
+
+
+@pytest.fixture
+def outsider(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="outsider", first_name="Otto", last_name="Outsider")

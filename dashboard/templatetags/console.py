@@ -4,7 +4,10 @@ from django import template
 
 register = template.Library()
 
-_LABELS = {"on_track": "On track", "at_risk": "At risk", "breached": "Breached", "none": "No SLA"}
+_LABELS = {
+    "on_track": "On track", "at_risk": "At risk", "breached": "Breached", "reached": "Reached",
+    "paused": "Paused", "none": "No SLA",
+}
 
 
 @register.filter

@@ -45,6 +45,9 @@ class CalendarAttendance(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     hour_from = models.FloatField(help_text="local time in hours, 8.5 = 08:30")
     hour_to = models.FloatField(help_text="local time in hours; 24 = midnight")
+    # Odoo 17+ can limit an attendance to a period (a summer schedule); empty means always.
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["calendar", "weekday", "hour_from"]
@@ -54,9 +57,16 @@ class CalendarAttendance(models.Model):
 
 
 class CalendarLeave(models.Model):
-    """Time off for the whole calendar (a public holiday, a closed day), in UTC."""
+    """Time off for the whole calendar (a public holiday, a closed day), in UTC.
 
-    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="leaves")
+    No calendar: the leave applies to every calendar, as Odoo's public holidays with an empty
+    `calendar_id` do.
+    """
+
+    calendar = models.ForeignKey(
+        WorkingCalendar, null=True, blank=True, on_delete=models.CASCADE, related_name="leaves",
+        help_text="empty: a holiday for every calendar",
+    )
     odoo_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
     name = models.CharField(max_length=255, blank=True)
     starts_at = models.DateTimeField()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .client import OdooClient
+from .errors import OdooAccessDenied, OdooRejected
 
 ENTERPRISE = "enterprise"
 OCA = "oca"
@@ -57,6 +58,15 @@ _TEAM_FIELDS = ["name", "active", "use_sla", "resource_calendar_id", "write_date
 _STAGE_FIELDS = ["name", "sequence", "fold", "closed", "active", "write_date"]
 _TAG_FIELDS = ["name", "write_date"]
 _USER_FIELDS = ["name", "login", "email", "active", "share", "write_date"]
+# Working calendars (resource.calendar), for the deadlines the console computes itself. Attendances
+# gained date_from/date_to and day_period (lunch breaks are attendances too) over the versions;
+# display_type marks the section lines of two-week calendars.
+_CALENDAR_FIELDS = ["name", "tz", "hours_per_day"]
+_ATTENDANCE_FIELDS = [
+    "calendar_id", "dayofweek", "hour_from", "hour_to", "date_from", "date_to", "day_period", "display_type",
+]
+# resource_id set: one person's time off, not the team's; time_type "other" is not time off.
+_LEAVE_FIELDS = ["calendar_id", "name", "date_from", "date_to", "resource_id", "time_type"]
 _SLA_FIELDS = {
     # Enterprise helpdesk.sla.status / OCA 17-18 helpdesk.ticket.sla
     "helpdesk.sla.status": ["ticket_id", "sla_id", "deadline", "reached_datetime", "status"],
@@ -80,6 +90,11 @@ class HelpdeskSchema:
     # or "" when the deadline sits on the ticket itself (OCA 16).
     sla_model: str = ""
     sla_fields: list[str] = field(default_factory=list)
+    # Empty when the user may not read working calendars (or the schema predates them): the sync
+    # then mirrors none, and computed deadlines fall back to round-the-clock hours.
+    calendar_fields: list[str] = field(default_factory=list)
+    attendance_fields: list[str] = field(default_factory=list)
+    leave_fields: list[str] = field(default_factory=list)
 
     @property
     def major_version(self) -> int:
@@ -137,4 +152,16 @@ def detect_schema(client: OdooClient) -> HelpdeskSchema:
         user_fields=_present(_USER_FIELDS, client.fields_get("res.users")),
         sla_model=sla_model,
         sla_fields=sla_fields,
+        **_calendar_fields(client),
     )
+
+
+def _calendar_fields(client: OdooClient) -> dict[str, list[str]]:
+    """The calendar models' fields (three `fields_get`), or none if this user may not read them."""
+    try:
+        calendar = _present(_CALENDAR_FIELDS, client.fields_get("resource.calendar"))
+        attendance = _present(_ATTENDANCE_FIELDS, client.fields_get("resource.calendar.attendance"))
+        leave = _present(_LEAVE_FIELDS, client.fields_get("resource.calendar.leaves"))
+    except (OdooAccessDenied, OdooRejected):
+        return {}
+    return {"calendar_fields": calendar, "attendance_fields": attendance, "leave_fields": leave}

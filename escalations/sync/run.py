@@ -22,7 +22,7 @@ from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
 
-from . import store
+from . import calendars, store
 from .mapping import odoo_datetime, to_odoo_datetime
 from .pages import PageReader
 
@@ -91,13 +91,24 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
         # Resume strictly after the cursor, or from the start of the overlap window behind it.
         after = (to_odoo_datetime(since), state.cursor_odoo_id if not overlap else 0)
     _sync_reference_models(client, schema, since=since)
-    seen = _sync_ticket_pages(
+    seen, saved = _sync_ticket_pages(
         client, schema, result, after=after, now=now, rewrite_all=full, lease_owner=lease_owner
     )
+    # After the pages: they may have brought a team whose calendar the mirror lacks.
+    calendars.sync_calendars(client, schema, full=full, now=now)
+    # Imported here: escalations.sla writes through this package's bulk module, and importing it at
+    # the top would make the two packages import each other.
+    from escalations.sla import refresh_clocks
+
     if full:
-        result.deleted = _mark_deleted(set(Ticket.objects.values_list("odoo_id", flat=True)) - seen, now)
+        gone = set(Ticket.objects.values_list("odoo_id", flat=True)) - seen
+        result.deleted = _mark_deleted(gone, now)
+        # A full sync may have changed calendars under every ticket's computed deadline.
+        refresh_clocks()
     else:
-        result.deleted = _detect_deletions(client, now)
+        gone = _detect_deletions(client, now)
+        result.deleted = len(gone)
+        refresh_clocks(ticket_ids=saved | gone)
 
 
 def _schema(client: OdooClient, state: SyncState, *, refresh: bool) -> HelpdeskSchema:
@@ -132,8 +143,8 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
 def _sync_ticket_pages(
     client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool,
     lease_owner: str,
-) -> set[int]:
-    """Save the changed tickets page by page; returns the ids of every ticket read.
+) -> tuple[set[int], set[int]]:
+    """Save the changed tickets page by page; returns the ids of every ticket read, and of those saved.
 
     Rows the mirror already holds at the same write_date are skipped, except on a full sync, which
     rewrites everything so that any drift is repaired.
@@ -143,6 +154,7 @@ def _sync_ticket_pages(
         client, schema, after=after, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
     )
     seen: set[int] = set()
+    saved: set[int] = set()
     for page in reader:
         result.pages += 1
         seen.update(r["id"] for r in page.rows)
@@ -150,6 +162,7 @@ def _sync_ticket_pages(
         changed, known = store.changed_ticket_ids(page.rows, schema)
         if rewrite_all:
             changed = {r["id"] for r in page.rows}
+        saved |= changed
         result.unchanged += len(page.rows) - len(changed)  # rewritten rows on a full sync count as updated
         last = page.rows[-1]
         counts = store.save_ticket_page(
@@ -162,7 +175,7 @@ def _sync_ticket_pages(
         result.updated += counts.updated
         result.archived += counts.archived
         _renew_lease(lease_owner)
-    return seen
+    return seen, saved
 
 
 def _known_ids() -> dict[str, set[int]]:
@@ -180,16 +193,20 @@ def _save_referenced(referenced: dict[str, list[dict]]) -> None:
         savers[kind](rows)
 
 
-def _detect_deletions(client: OdooClient, now) -> int:
-    """Odoo keeps no tombstones. Compare counts (one call); list ids only when they differ."""
+def _detect_deletions(client: OdooClient, now) -> set[int]:
+    """Odoo keeps no tombstones. Compare counts (one call); list ids only when they differ.
+
+    Returns the ids newly marked deleted."""
     local = Ticket.objects.filter(deleted_at__isnull=True)
     remote_count = client.call("helpdesk.ticket", "search_count", [[]], {"context": {"active_test": False}})
     if remote_count >= local.count():
         # Equal or more in Odoo: nothing of ours can be missing unless creations hide deletions,
         # which the hourly full reconciliation catches.
-        return 0
+        return set()
     remote_ids = set(client.search("helpdesk.ticket", [], active_test=False))
-    return _mark_deleted(set(local.values_list("odoo_id", flat=True)) - remote_ids, now)
+    gone = set(local.values_list("odoo_id", flat=True)) - remote_ids
+    _mark_deleted(gone, now)
+    return gone
 
 
 def _mark_deleted(ids: set[int], now) -> int:

@@ -7,7 +7,17 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from escalations.models import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
+from escalations.models import (
+    Agent,
+    Customer,
+    SlaStatus,
+    Stage,
+    SyncState,
+    Tag,
+    Team,
+    Ticket,
+    TicketStageChange,
+)
 
 from . import bulk, mapping
 
@@ -44,12 +54,15 @@ class PageCounts:
 
 
 def changed_ticket_ids(rows: list[dict], schema) -> tuple[set[int], dict[int, tuple]]:
-    """Ids in the page that are new or whose write_date or active flag moved since we saved them."""
+    """Ids in the page that are new or whose write_date or active flag moved since we saved them.
+
+    Also returns what the mirror held of each known ticket: (write_date, active, deleted_at, stage_id).
+    """
     ids = [r["id"] for r in rows]
     known = {
-        odoo_id: (write_date, active, deleted_at)
-        for odoo_id, write_date, active, deleted_at in Ticket.objects.filter(odoo_id__in=ids).values_list(
-            "odoo_id", "odoo_write_date", "active", "deleted_at"
+        row[0]: row[1:]
+        for row in Ticket.objects.filter(odoo_id__in=ids).values_list(
+            "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id"
         )
     }
     write_field = schema.ticket_fields["write_date"]
@@ -107,6 +120,7 @@ def save_ticket_page(
             SlaStatus.objects.filter(ticket_id__in=ids).delete()
         bulk.insert(through, _tag_links(rows, schema))
         bulk.insert(SlaStatus, statuses)
+        bulk.insert(TicketStageChange, _stage_changes(tickets, known))
         advance_cursor(cursor)
     return counts
 
@@ -130,6 +144,27 @@ def _statuses_for(tickets: list[dict], sla_rows: list[dict], schema) -> list[dic
             ticket["sla_deadline"] = mapping.nearest_deadline(by_ticket.get(ticket["odoo_id"], []))
         return statuses
     return [s for t in tickets if (s := mapping.ticket_level_sla(t))]
+
+
+def _stage_changes(tickets: list[dict], known: dict[int, tuple]) -> list[dict]:
+    """A stage history row for each ticket whose stage moved, and for each new ticket's stage.
+
+    The time is Odoo's (date_last_stage_update / last_stage_update), not ours: paused-time accounting
+    needs when the ticket entered the stage, however late the sync saw it. A new ticket gets one row
+    at that time (else its creation), which is when its current stage began.
+    """
+    rows = []
+    for ticket in tickets:
+        before = known.get(ticket["odoo_id"])
+        from_stage = before[3] if before else None
+        if ticket["stage_id"] is None or (before is not None and from_stage == ticket["stage_id"]):
+            continue
+        since = ticket["stage_changed_at"] or (None if before else ticket["created_at"])
+        rows.append({
+            "ticket_id": ticket["odoo_id"], "stage_id": ticket["stage_id"], "from_stage_id": from_stage,
+            "at": since or ticket["odoo_write_date"],
+        })
+    return rows
 
 
 def _tag_links(rows, schema) -> list[dict]:

@@ -1,0 +1,133 @@
+"""Mirroring the teams' working calendars: `resource.calendar` with its attendances and leaves.
+
+Calendars are few and change rarely, and Odoo does not touch a calendar's write_date when one of its
+attendances or leaves is edited on its own, so a write_date filter would miss a new public holiday.
+They are read whole (three calls) on a full sync, and on an incremental sync only when a team points
+at a calendar the mirror lacks: the cost of an ordinary incremental cycle stays the same.
+
+Leaves: only those for a whole calendar (`resource_id` empty; one person's time off does not stop the
+team's clock), of the kind "time off", for the teams' calendars or for every calendar (`calendar_id`
+empty, as Odoo's public holidays often are), and not long past.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from escalations.models import CalendarAttendance, CalendarLeave, Team, WorkingCalendar
+from escalations.odoo.client import OdooClient
+from escalations.odoo.schema import HelpdeskSchema
+
+from .mapping import m2o_id, odoo_datetime, text, to_odoo_datetime
+
+# Older leaves cannot move a deadline of a ticket the console still shows.
+LEAVES_SINCE = timedelta(days=400)
+
+
+def sync_calendars(client: OdooClient, schema: HelpdeskSchema, *, full: bool, now: datetime) -> int:
+    """Read the teams' calendars (all of them on a full sync, else only missing ones); returns how many."""
+    if not schema.attendance_fields:
+        return 0
+    wanted = set(Team.objects.exclude(calendar_odoo_id=None).values_list("calendar_odoo_id", flat=True))
+    if not full:
+        wanted -= set(WorkingCalendar.objects.filter(odoo_id__in=wanted).values_list("odoo_id", flat=True))
+    if not wanted:
+        return 0
+    ids = sorted(wanted)
+    calendars = client.read("resource.calendar", ids, schema.calendar_fields)
+    if not calendars:  # deleted in Odoo: nothing more to read
+        return 0
+    ids = [c["id"] for c in calendars]
+    attendances = client.search_read(
+        "resource.calendar.attendance", [("calendar_id", "in", ids)], schema.attendance_fields
+    )
+    leaves = client.search_read(
+        "resource.calendar.leaves", _leave_domain(ids, schema, now), schema.leave_fields
+    )
+    save_calendars(calendars, attendances, leaves)
+    return len(calendars)
+
+
+def _leave_domain(ids: list[int], schema: HelpdeskSchema, now: datetime) -> list:
+    domain = ["|", ("calendar_id", "in", ids), ("calendar_id", "=", False)]
+    domain.append(("date_to", ">=", to_odoo_datetime(now - LEAVES_SINCE)))
+    if "resource_id" in schema.leave_fields:
+        domain.append(("resource_id", "=", False))
+    if "time_type" in schema.leave_fields:
+        domain.append(("time_type", "=", "leave"))
+    return domain
+
+
+def save_calendars(calendars: list[dict], attendances: list[dict], leaves: list[dict]) -> None:
+    """Upsert the calendars, and replace their mirrored attendances and leaves with Odoo's."""
+    with transaction.atomic():
+        WorkingCalendar.objects.bulk_create(
+            [WorkingCalendar(**calendar_row(c)) for c in calendars],
+            update_conflicts=True, unique_fields=["odoo_id"], update_fields=["name", "tz", "hours_per_day"],
+        )
+        mirrored = WorkingCalendar.objects.filter(odoo_id__in=[c["id"] for c in calendars])
+        pks = dict(mirrored.values_list("odoo_id", "pk"))
+        _replace(
+            CalendarAttendance, [r for a in attendances if (r := attendance_row(a, pks))],
+            scope=CalendarAttendance.objects.filter(calendar_id__in=list(pks.values())),
+            update_fields=["calendar", "weekday", "hour_from", "hour_to", "date_from", "date_to"],
+        )
+        # Shared leaves (no calendar) belong to every calendar, so each read replaces them too.
+        _replace(
+            CalendarLeave, [r for lv in leaves if (r := leave_row(lv, pks))],
+            scope=CalendarLeave.objects.filter(Q(calendar_id__in=list(pks.values())) | Q(calendar=None)),
+            update_fields=["calendar", "name", "starts_at", "ends_at"],
+        )
+
+
+def _replace(model, rows: list[dict], *, scope, update_fields: list[str]) -> None:
+    """Upsert the rows by odoo_id; delete the other mirrored rows in scope (gone from Odoo)."""
+    model.objects.bulk_create(
+        [model(**r) for r in rows],
+        update_conflicts=True, unique_fields=["odoo_id"], update_fields=update_fields,
+    )
+    # Rows set up in the app (no odoo_id) are the app's own and stay.
+    scope.exclude(odoo_id=None).exclude(odoo_id__in=[r["odoo_id"] for r in rows]).delete()
+
+
+def calendar_row(row: dict) -> dict:
+    return {
+        "odoo_id": row["id"],
+        "name": text(row.get("name")) or f"Calendar {row['id']}",
+        "tz": text(row.get("tz")) or "UTC",
+        "hours_per_day": row.get("hours_per_day") or 8.0,
+    }
+
+
+def attendance_row(row: dict, calendar_pks: dict[int, int]) -> dict | None:
+    calendar = calendar_pks.get(m2o_id(row.get("calendar_id")))
+    # A lunch break is an attendance in Odoo 17+; a section line only titles a week of a two-week
+    # calendar. Neither is working time.
+    if calendar is None or row.get("day_period") == "lunch" or row.get("display_type"):
+        return None
+    return {
+        "odoo_id": row["id"],
+        "calendar_id": calendar,
+        "weekday": int(row["dayofweek"]),
+        "hour_from": row["hour_from"],
+        "hour_to": row["hour_to"],
+        "date_from": _date(row.get("date_from")),
+        "date_to": _date(row.get("date_to")),
+    }
+
+
+def leave_row(row: dict, calendar_pks: dict[int, int]) -> dict | None:
+    odoo_calendar = m2o_id(row.get("calendar_id"))
+    calendar = calendar_pks.get(odoo_calendar) if odoo_calendar else None
+    starts, ends = odoo_datetime(row.get("date_from")), odoo_datetime(row.get("date_to"))
+    if (odoo_calendar and calendar is None) or not starts or not ends:
+        return None
+    return {"odoo_id": row["id"], "calendar_id": calendar, "name": text(row.get("name")), "starts_at": starts,
+            "ends_at": ends}
+
+
+def _date(value) -> date | None:
+    return date.fromisoformat(value) if value else None

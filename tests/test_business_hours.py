@@ -1,0 +1,167 @@
+"""Working-time arithmetic: nights, weekends, holidays, DST changes, schedules that cross midnight.
+
+Expected values are worked out by hand in the comments. Brussels is UTC+1 in winter (CET) and UTC+2
+in summer (CEST); in 2026 the clocks go forward on Sunday 29 March and back on Sunday 25 October.
+"""
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from escalations.business_hours import Attendance, WorkingHours, always, calendar_from_model, load_calendars
+
+H = timedelta(hours=1)
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def office(leaves=()):
+    """Mon-Fri 08:00-12:00 and 13:00-17:00 Brussels time."""
+    attendances = [Attendance(d, f, t) for d in range(5) for f, t in ((8, 12), (13, 17))]
+    return WorkingHours(tz="Europe/Brussels", attendances=attendances, leaves=leaves)
+
+
+def night_shift(tz="Europe/Brussels", days=range(7)):
+    """22:00 to 06:00 the next morning."""
+    return WorkingHours(tz=tz, attendances=[Attendance(d, 22, 6) for d in days])
+
+
+def test_deadline_runs_over_the_night():
+    # Tue 24 Nov 16:00 CET (15:00 UTC): 1 h left on Tuesday, then Wednesday 08:00-11:00 CET.
+    assert office().add_working_time(utc(2026, 11, 24, 15), 4 * H) == utc(2026, 11, 25, 10)
+
+
+def test_deadline_skips_the_weekend():
+    # Fri 27 Nov 15:00 CET: 2 h on Friday, then Monday 30 Nov 08:00-10:00 CET = 09:00 UTC.
+    assert office().add_working_time(utc(2026, 11, 27, 14), 4 * H) == utc(2026, 11, 30, 9)
+
+
+def test_deadline_skips_the_lunch_break():
+    # Mon 30 Nov 11:00 CET: 1 h before lunch, 1 h after 13:00 -> 14:00 CET = 13:00 UTC.
+    assert office().add_working_time(utc(2026, 11, 30, 10), 2 * H) == utc(2026, 11, 30, 13)
+
+
+def test_deadline_skips_a_holiday():
+    # Armistice Day, Wed 11 Nov 2026, a leave from local midnight to midnight (23:00-23:00 UTC).
+    cal = office(leaves=[(utc(2026, 11, 10, 23), utc(2026, 11, 11, 23))])
+    # Tue 10 Nov 16:00 CET: 1 h on Tuesday, none on Wednesday, Thursday 08:00-11:00 CET = 10:00 UTC.
+    assert cal.add_working_time(utc(2026, 11, 10, 15), 4 * H) == utc(2026, 11, 12, 10)
+    assert cal.working_time_between(utc(2026, 11, 10, 15), utc(2026, 11, 12, 10)) == 4 * H
+
+
+def test_deadline_keeps_wall_clock_hours_across_the_spring_dst_change():
+    # Fri 27 Mar 16:00 CET (15:00 UTC): 1 h on Friday. Monday 30 Mar is summer time: 08:00 CEST is
+    # 06:00 UTC, so 3 more hours end at 11:00 CEST = 09:00 UTC (not 10:00 UTC).
+    assert office().add_working_time(utc(2026, 3, 27, 15), 4 * H) == utc(2026, 3, 30, 9)
+    assert office().working_time_between(utc(2026, 3, 27, 15), utc(2026, 3, 30, 9)) == 4 * H
+
+
+def test_deadline_keeps_wall_clock_hours_across_the_autumn_dst_change():
+    # Fri 23 Oct 16:00 CEST (14:00 UTC): 1 h on Friday. Monday 26 Oct is winter time: 08:00 CET is
+    # 07:00 UTC, so 3 more hours end at 11:00 CET = 10:00 UTC.
+    assert office().add_working_time(utc(2026, 10, 23, 14), 4 * H) == utc(2026, 10, 26, 10)
+
+
+def test_night_shift_is_an_hour_shorter_when_clocks_go_forward():
+    cal = night_shift()
+    # Sat 28 Mar 22:00 CET = 21:00 UTC to Sun 29 Mar 06:00 CEST = 04:00 UTC: 7 hours.
+    assert cal.working_time_between(utc(2026, 3, 28, 21), utc(2026, 3, 29, 4)) == 7 * H
+    # 8 hours from its start: the 7 of that night, then 1 from Sun 22:00 CEST = 20:00 UTC.
+    assert cal.add_working_time(utc(2026, 3, 28, 21), 8 * H) == utc(2026, 3, 29, 21)
+
+
+def test_night_shift_is_an_hour_longer_when_clocks_go_back():
+    # Sat 24 Oct 22:00 CEST = 20:00 UTC to Sun 25 Oct 06:00 CET = 05:00 UTC: 9 hours.
+    cal = night_shift()
+    assert cal.working_time_between(utc(2026, 10, 24, 20), utc(2026, 10, 25, 5)) == 9 * H
+    assert cal.add_working_time(utc(2026, 10, 24, 20), 9 * H) == utc(2026, 10, 25, 5)
+
+
+def test_schedule_crossing_midnight_continues_into_the_next_day_and_skips_the_weekend():
+    cal = night_shift(tz="UTC", days=range(5))  # shifts start Monday to Friday evenings
+    # Fri 27 Nov 23:00: 7 h until Sat 06:00; no shift starts on Saturday or Sunday; 3 h from Monday
+    # 30 Nov 22:00 -> Tue 1 Dec 01:00.
+    assert cal.add_working_time(utc(2026, 11, 27, 23), 10 * H) == utc(2026, 12, 1, 1)
+    # Saturday 02:00 is still inside Friday's shift (found by looking one day back).
+    assert cal.add_working_time(utc(2026, 11, 28, 2), H) == utc(2026, 11, 28, 3)
+    # Saturday 07:00 is after it: the next working hour starts Monday 22:00.
+    assert cal.add_working_time(utc(2026, 11, 28, 7), H) == utc(2026, 11, 30, 23)
+
+
+def test_excluded_spans_do_not_count():
+    # Mon 30 Nov 08:00 CET (07:00 UTC), 4 h, with 09:00-10:30 CET paused (waiting for the customer):
+    # 08-09 (1 h), 10:30-12 (1.5 h), 13:00-14:30 (1.5 h) -> 14:30 CET = 13:30 UTC.
+    paused = [(utc(2026, 11, 30, 8), utc(2026, 11, 30, 9, 30))]
+    deadline = office().add_working_time(utc(2026, 11, 30, 7), 4 * H, excluded=paused)
+    assert deadline == utc(2026, 11, 30, 13, 30)
+    between = office().working_time_between(utc(2026, 11, 30, 7), utc(2026, 11, 30, 13, 30), excluded=paused)
+    assert between == 4 * H
+
+
+def test_start_inside_working_hours_and_exact_ends():
+    cal = office()
+    # Mon 30 Nov 10:00 CET + 2 h = 12:00 CET exactly at the lunch break: 11:00 UTC, not 13:00 CET.
+    assert cal.add_working_time(utc(2026, 11, 30, 9), 2 * H) == utc(2026, 11, 30, 11)
+    # Starting in the lunch break counts from 13:00 CET.
+    assert cal.add_working_time(utc(2026, 11, 30, 11, 30), H / 2) == utc(2026, 11, 30, 12, 30)
+    assert cal.working_time_between(utc(2026, 11, 30, 12), utc(2026, 11, 30, 11)) == timedelta(0)
+
+
+def test_overlapping_attendances_count_once():
+    attendances = [Attendance(0, 0, 24), Attendance(0, 22, 6), Attendance(0, 9, 10)]
+    cal = WorkingHours(tz="UTC", attendances=attendances)
+    # Monday 00:00 to Tuesday 06:00: 30 hours, not 31 or 38.
+    assert cal.working_time_between(utc(2026, 11, 30, 0), utc(2026, 12, 2, 0)) == 30 * H
+
+
+def test_round_the_clock_and_empty_calendars():
+    assert always().add_working_time(utc(2026, 11, 28, 22), 5 * H) == utc(2026, 11, 29, 3)
+    assert WorkingHours(tz="UTC", attendances=[]).add_working_time(utc(2026, 11, 28), H) is None
+
+
+def test_attendance_limited_to_a_period():
+    # Mondays 09:00-10:00 UTC only from 7 Dec 2026 on.
+    cal = WorkingHours(tz="UTC", attendances=[Attendance(0, 9, 10, date_from=date(2026, 12, 7))])
+    assert cal.add_working_time(utc(2026, 11, 30), H) == utc(2026, 12, 7, 10)
+
+
+def test_thousands_of_deadlines_are_fast():
+    cal = office(leaves=[(utc(2026, 12, 24, 23), utc(2026, 12, 25, 23))])
+    starts = [utc(2026, 11, 1) + timedelta(minutes=17 * i) for i in range(5000)]
+    began = time.perf_counter()
+    for start in starts:
+        cal.add_working_time(start, 12 * H, excluded=[(start + H, start + 2 * H)])
+    assert time.perf_counter() - began < 1.0
+
+
+@pytest.mark.django_db
+def test_calendar_from_model_uses_its_attendances_leaves_and_shared_holidays(django_assert_num_queries):
+    from escalations.models import CalendarAttendance, CalendarLeave, WorkingCalendar
+
+    cal = WorkingCalendar.objects.create(name="Office", tz="Europe/Brussels")
+    for day in range(5):
+        CalendarAttendance.objects.create(calendar=cal, weekday=day, hour_from=8, hour_to=17)
+    CalendarLeave.objects.create(calendar=cal, starts_at=utc(2026, 11, 10, 23), ends_at=utc(2026, 11, 11, 23))
+    # A public holiday for every calendar (no calendar): Christmas.
+    CalendarLeave.objects.create(starts_at=utc(2026, 12, 24, 23), ends_at=utc(2026, 12, 25, 23))
+
+    with django_assert_num_queries(3):
+        hours = calendar_from_model(cal)
+    # Tue 10 Nov 16:00 CET: 1 h on Tuesday, Wednesday off, Thursday 08:00-10:00 CET = 09:00 UTC.
+    assert hours.add_working_time(utc(2026, 11, 10, 15), 3 * H) == utc(2026, 11, 12, 9)
+    # Thu 24 Dec 16:00 CET: 1 h, Friday is Christmas, weekend, Monday 28 Dec 08:00-09:00 CET.
+    assert hours.add_working_time(utc(2026, 12, 24, 15), 2 * H) == utc(2026, 12, 28, 8)
+
+    with django_assert_num_queries(4):
+        loaded = load_calendars()
+    assert loaded[cal.pk].add_working_time(utc(2026, 12, 24, 15), 2 * H) == utc(2026, 12, 28, 8)
+
+
+def test_time_between_stops_at_the_end_even_inside_a_span_split_by_a_pause():
+    # Mon 30 Nov 08:00-08:30 CET is the only working time before the end; 09:00-10:00 is paused.
+    paused = [(utc(2026, 11, 30, 8), utc(2026, 11, 30, 9))]
+    between = office().working_time_between(utc(2026, 11, 30, 7), utc(2026, 11, 30, 7, 30), excluded=paused)
+    assert between == timedelta(minutes=30)

@@ -1,0 +1,229 @@
+"""What the sync adds for the SLA clock: working calendars, stage history, clocks after each sync.
+
+The simulator's teams work on "Standard 40 hours/week" (Mon-Fri 08:00-12:00 and 13:00-17:00
+Europe/Brussels, lunch 12:00-13:00 as a "lunch" attendance, Belgian holidays as leaves) except VIP
+Support (24/7). Its clock starts at T0 = Wednesday 25 Nov 2026 09:30 UTC (10:30 in Brussels).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from escalations.business_hours import calendar_from_model
+from escalations.models import (
+    CalendarLeave,
+    EscalationPolicy,
+    Stage,
+    Team,
+    Ticket,
+    TicketClock,
+    TicketStageChange,
+    WorkingCalendar,
+)
+from escalations.sync import sync_odoo
+from escalations.sync.mapping import odoo_datetime
+from tests.conftest import FLAVOURS, T0
+
+pytestmark = pytest.mark.django_db
+H = timedelta(hours=1)
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def names(state):
+    if state.flavour == "enterprise":
+        return {"team": "helpdesk.team", "stage": "helpdesk.stage", "changed": "date_last_stage_update"}
+    return {"team": "helpdesk.ticket.team", "stage": "helpdesk.ticket.stage", "changed": "last_stage_update"}
+
+
+def search(state, model, domain):
+    return state.call(model, "search", [domain], {"context": {"active_test": False}})
+
+
+def odoo_calendar(state, name):
+    return search(state, "resource.calendar", [("name", "=", name)])[0]
+
+
+# -- calendars -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("oca", 16)], indirect=True)
+def test_teams_calendars_are_mirrored_with_attendances_time_zone_and_holidays(odoo):
+    sync_odoo(full=True)
+
+    standard = WorkingCalendar.objects.get(odoo_id=odoo_calendar(odoo.state, "Standard 40 hours/week"))
+    assert (standard.tz, standard.hours_per_day) == ("Europe/Brussels", 8.0)
+    # Ten working blocks; the five lunch breaks are attendances in Odoo but not working time.
+    rows = sorted(standard.attendances.values_list("weekday", "hour_from", "hour_to"))
+    assert rows == [(d, f, t) for d in range(5) for f, t in ((8, 12), (13, 17))]
+    christmas = standard.leaves.get(name="Christmas", starts_at__year=2026)
+    assert (christmas.starts_at, christmas.ends_at) == (utc(2026, 12, 24, 23), utc(2026, 12, 25, 23))
+
+    around = WorkingCalendar.objects.get(name="24/7 Support")
+    assert sorted(around.attendances.values_list("weekday", "hour_from", "hour_to")) == [
+        (d, 0, 24) for d in range(7)
+    ]
+    # Every team's calendar is there.
+    assert set(Team.objects.values_list("calendar_odoo_id", flat=True)) == set(
+        WorkingCalendar.objects.values_list("odoo_id", flat=True)
+    )
+    # Wed 25 Nov 10:30 CET + 4 working hours: 10:30-12:00 and 13:00-15:30 CET -> 14:30 UTC.
+    assert calendar_from_model(standard).add_working_time(T0, 4 * H) == utc(2026, 11, 25, 14, 30)
+
+
+def test_calendar_changes_in_odoo_reach_the_mirror_on_a_full_sync(odoo):
+    state = odoo.state
+    sync_odoo(full=True)
+    standard = odoo_calendar(state, "Standard 40 hours/week")
+    national_day = search(state, "resource.calendar.leaves", [("name", "=", "National Day")])
+    state.call("resource.calendar.leaves", "unlink", [national_day])
+    # A company holiday for every calendar (no calendar_id), and one person's day off (not the team's).
+    state.call("resource.calendar.leaves", "create", [{
+        "name": "Team day", "date_from": "2026-11-26 23:00:00", "date_to": "2026-11-27 23:00:00",
+    }])
+    state.call("resource.calendar.attendance", "create", [{
+        "name": "Saturday morning", "dayofweek": "5", "hour_from": 9, "hour_to": 12, "calendar_id": standard,
+    }])
+
+    sync_odoo()  # incremental: calendars are known, so not read again
+    assert not CalendarLeave.objects.filter(name="Team day").exists()
+    sync_odoo(full=True)
+
+    shared = CalendarLeave.objects.get(name="Team day")
+    assert shared.calendar is None and shared.starts_at == utc(2026, 11, 26, 23)
+    assert not CalendarLeave.objects.filter(name="National Day").exists()
+    calendar = WorkingCalendar.objects.get(odoo_id=standard)
+    assert calendar.attendances.filter(weekday=5, hour_from=9, hour_to=12).exists()
+    # Thu 26 Nov 16:00 CET: 1 h on Thursday, Friday is the team day, Saturday 09:00-11:00 CET.
+    hours = calendar_from_model(calendar)
+    assert hours.add_working_time(utc(2026, 11, 26, 15), 3 * H) == utc(2026, 11, 28, 10)
+
+
+def test_incremental_sync_reads_a_calendar_the_mirror_lacks(odoo):
+    state = odoo.state
+    sync_odoo(full=True)
+    state.clock.advance(timedelta(minutes=1))
+    nights = state.call("resource.calendar", "create", [{"name": "Nights", "tz": "UTC"}])
+    state.call("resource.calendar.attendance", "create", [{
+        "name": "Monday night", "dayofweek": "0", "hour_from": 22, "hour_to": 6, "calendar_id": nights,
+    }])
+    team = search(state, names(state)["team"], [("name", "=", "Billing")])
+    state.call(names(state)["team"], "write", [team, {"resource_calendar_id": nights}])
+
+    sync_odoo()
+
+    calendar = WorkingCalendar.objects.get(odoo_id=nights)
+    assert list(calendar.attendances.values_list("weekday", "hour_from", "hour_to")) == [(0, 22, 6)]
+    assert Team.objects.get(odoo_id=team[0]).calendar_odoo_id == nights
+
+
+# -- stage history -------------------------------------------------------------------------------
+
+
+def test_stage_history_starts_with_each_new_ticket_and_records_each_move(odoo, settings):
+    settings.SYNC_OVERLAP_SECONDS = 0
+    state = odoo.state
+    sync_odoo(full=True)
+    with_stage = Ticket.objects.exclude(stage=None)
+    assert TicketStageChange.objects.count() == with_stage.count()
+    first = with_stage.first()
+    row = TicketStageChange.objects.get(ticket=first)
+    assert (row.stage_id, row.from_stage_id) == (first.stage_id, None)
+    assert row.at == (first.stage_changed_at or first.created_at)
+
+    ticket = Ticket.objects.open().first()
+    closed = Stage.objects.filter(is_closed=True).first()
+    state.clock.advance(timedelta(minutes=5))
+    state.call("helpdesk.ticket", "write", [[ticket.pk], {"stage_id": closed.pk}])
+    sync_odoo()
+    state.clock.advance(timedelta(minutes=5))
+    state.call("helpdesk.ticket", "write", [[ticket.pk], {"stage_id": ticket.stage_id}])
+    sync_odoo()
+    sync_odoo(full=True)  # a full sync rewrites every ticket but adds no history
+
+    history = TicketStageChange.objects.filter(ticket=ticket)
+    moves = list(history.values_list("from_stage_id", "stage_id", "at"))
+    changed = state.call("helpdesk.ticket", "read", [[ticket.pk], [names(state)["changed"]]])[0]
+    assert [m[:2] for m in moves[1:]] == [(ticket.stage_id, closed.pk), (closed.pk, ticket.stage_id)]
+    # Each at Odoo's time of the move, not the sync's: the reopening is the last stage update.
+    assert moves[2][2] == odoo_datetime(changed[names(state)["changed"]])
+    assert moves[2][2] - moves[1][2] == timedelta(minutes=5)
+    assert TicketStageChange.objects.count() == with_stage.count() + 2
+
+
+# -- clocks after the sync -------------------------------------------------------------------------
+
+
+def odoo_nearest_deadlines(state) -> dict[int, datetime | None]:
+    """The nearest unmet deadline of each open ticket, from the simulator's own SLA records."""
+    tickets = state.call("helpdesk.ticket", "search_read", [[]], {"fields": ["sla_deadline"]})
+    if state.flavour == "oca" and state.version == 16:
+        return {t["id"]: odoo_datetime(t["sla_deadline"]) for t in tickets}
+    if state.flavour == "enterprise":
+        model, fields = "helpdesk.sla.status", ["ticket_id", "deadline", "reached_datetime"]
+        unmet = lambda r: not r["reached_datetime"]  # noqa: E731
+    else:
+        model, fields = "helpdesk.ticket.sla", ["ticket_id", "deadline", "state"]
+        unmet = lambda r: r["state"] != "accomplished"  # noqa: E731
+    nearest = {t["id"]: None for t in tickets}
+    for r in state.call(model, "search_read", [[]], {"fields": fields}):
+        deadline = odoo_datetime(r["deadline"])
+        tid = r["ticket_id"][0]
+        if unmet(r) and deadline and tid in nearest:
+            nearest[tid] = min(filter(None, [nearest[tid], deadline]))
+    return nearest
+
+
+@pytest.mark.parametrize("simulator", FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+def test_each_open_ticket_gets_the_clock_of_odoos_own_sla_data(odoo):
+    sync_odoo(full=True)
+
+    expected = odoo_nearest_deadlines(odoo.state)
+    open_ids = set(Ticket.objects.open().values_list("odoo_id", flat=True))
+    clocks = {c.ticket_id: c for c in TicketClock.objects.all()}
+    assert set(clocks) == open_ids  # closed and archived tickets have none
+    with_deadline = 0
+    for ticket_id in open_ids:
+        clock = clocks[ticket_id]
+        assert clock.deadline == expected[ticket_id], ticket_id
+        if clock.deadline:
+            with_deadline += 1
+            assert clock.source == "odoo" and clock.at_risk_at == clock.deadline - H  # no policy: 1 h
+    assert with_deadline >= 5
+
+
+@pytest.mark.parametrize("simulator", [("oca", 16)], indirect=True)
+def test_policy_deadline_for_a_ticket_odoo_gives_none_yet_pauses_while_waiting(odoo, settings):
+    """OCA 16 gives a new ticket no deadline until its SLA cron runs: the policy's target counts."""
+    settings.SYNC_OVERLAP_SECONDS = 0
+    state = odoo.state
+    sync_odoo(full=True)
+    care = Team.objects.get(name="Customer Care")
+    policy = EscalationPolicy.objects.create(team=care, target_hours=4, at_risk_within=H)
+    policy.paused_stages.add(Stage.objects.get(name="Awaiting"))
+    progress = Stage.objects.get(name="In Progress")
+
+    # Created Wed 25 Nov 11:00 CET: 11-12 and 13-16 CET -> 16:00 CET = 15:00 UTC.
+    state.clock.set(utc(2026, 11, 25, 10))
+    values = {"name": "VPN down", "description": "Since 9", "team_id": care.pk, "stage_id": progress.pk}
+    ticket_id = state.call("helpdesk.ticket", "create", [values])
+    sync_odoo()
+    clock = TicketClock.objects.get(ticket_id=ticket_id)
+    assert (clock.deadline, clock.source) == (utc(2026, 11, 25, 15), "policy")
+    assert clock.at_risk_at == utc(2026, 11, 25, 14)
+
+    # Waiting for the customer from 11:30 to 13:30 CET: the clock stands still meanwhile...
+    state.clock.set(utc(2026, 11, 25, 10, 30))
+    state.call("helpdesk.ticket", "write", [[ticket_id], {"stage_id": policy.paused_stages.get().pk}])
+    sync_odoo()
+    clock.refresh_from_db()
+    assert (clock.deadline, clock.paused) == (None, True)
+
+    # ... and the working hour it covered (11:30-12:00 and 13:00-13:30 CET) is added: 17:00 CET.
+    state.clock.set(utc(2026, 11, 25, 12, 30))
+    state.call("helpdesk.ticket", "write", [[ticket_id], {"stage_id": progress.pk}])
+    sync_odoo()
+    clock.refresh_from_db()
+    assert (clock.deadline, clock.paused) == (utc(2026, 11, 25, 16), False)
