@@ -21,3 +21,4 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) manage.py benchmark_sync
+	$(PY) manage.py benchmark_engine

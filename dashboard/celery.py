@@ -25,3 +25,8 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("escalations.tasks.sync_full"),
         name="full Odoo reconciliation",
     )
+    sender.add_periodic_task(
+        float(settings.ENGINE_INTERVAL_SECONDS),
+        sender.signature("escalations.tasks.evaluate"),
+        name="escalation evaluation",
+    )

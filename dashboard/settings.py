@@ -152,6 +152,10 @@ SYNC_OVERLAP_SECONDS = env_int("SYNC_OVERLAP_SECONDS", 300)
 # After Odoo refuses our login or API key, periodic syncs wait this long before trying again.
 SYNC_AUTH_PAUSE_SECONDS = env_int("SYNC_AUTH_PAUSE_SECONDS", 600)
 
+# --- Escalation engine ------------------------------------------------------------------------------
+# How often Celery beat evaluates the escalation rules (it also runs after each sync).
+ENGINE_INTERVAL_SECONDS = env_int("ENGINE_INTERVAL_SECONDS", 60)
+
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
 # broker URL) when CELERY_BROKER_URL is set.

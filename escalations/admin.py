@@ -1,8 +1,23 @@
-"""The mirror is read-only in the admin: Odoo is the source of truth and the sync overwrites it."""
+"""The admin: the mirror read-only (Odoo is the source of truth and the sync overwrites it), escalation
+policies set up here, and escalations with their append-only history shown read-only."""
 
 from django.contrib import admin
 
-from .models import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
+from .models import (
+    Agent,
+    Customer,
+    Escalation,
+    EscalationEvent,
+    EscalationLevel,
+    EscalationPolicy,
+    Profile,
+    SlaStatus,
+    Stage,
+    SyncState,
+    Tag,
+    Team,
+    Ticket,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,3 +82,70 @@ class TicketAdmin(ReadOnlyAdmin):
 class SyncStateAdmin(ReadOnlyAdmin):
     list_display = ["cursor_write_date", "flavour", "server_version", "last_success_at", "last_error"]
     exclude = ["schema"]
+
+
+# -- escalation policies (set up here) and escalations (read here, changed only by their rules) -------
+
+
+class EscalationLevelInline(admin.StackedInline):
+    model = EscalationLevel
+    extra = 0
+    filter_horizontal = ["members", "notify_users"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["team", "active", "on_sla_at_risk", "on_sla_breached", "no_update_after", "on_reopened",
+                    "escalate_tag", "allow_manual"]
+    list_filter = ["active"]
+    list_select_related = ["team"]
+    filter_horizontal = ["paused_stages"]
+    inlines = [EscalationLevelInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The clocks' at-risk times and computed deadlines follow the policy (its threshold, target
+        # and paused stages), which is saved whole only now, with its levels and stages.
+        from escalations.sla import refresh_clocks
+
+        refresh_clocks(team_ids=[form.instance.team_id])
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "agent"]
+    search_fields = ["user__username", "user__email", "agent__name"]
+    autocomplete_fields = ["agent"]
+
+
+class EscalationEventInline(admin.TabularInline):
+    model = EscalationEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "rule", "from_level", "to_level", "reason", "facts"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "level", "trigger", "raised_at", "accepted_by", "ended_at", "end_reason"]
+    list_filter = ["trigger", "end_reason", "policy"]
+    list_select_related = ["ticket", "level", "accepted_by"]
+    search_fields = ["ticket__reference", "ticket__name"]
+    date_hierarchy = "raised_at"
+    inlines = [EscalationEventInline]
+
+
+@admin.register(EscalationEvent)
+class EscalationEventAdmin(ReadOnlyAdmin):
+    """Append-only: nobody adds, edits or deletes history here."""
+
+    list_display = ["at", "escalation", "kind", "actor", "rule", "from_level", "to_level"]
+    list_filter = ["kind"]
+    list_select_related = ["escalation__ticket", "escalation__level", "actor", "from_level", "to_level"]

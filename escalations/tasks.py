@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from escalations.engine import evaluate_escalations
 from escalations.models import SyncState
 from escalations.odoo.errors import OdooError
 from escalations.sync import SyncAlreadyRunning, sync_odoo
@@ -27,13 +28,20 @@ def _run(full: bool) -> dict | None:
         logger.warning("Odoo sync paused: Odoo refused our credentials recently (see SyncState)")
         return None
     try:
-        return sync_odoo(full=full).as_dict()
+        result = sync_odoo(full=full).as_dict()
     except SyncAlreadyRunning:
         logger.info("Odoo sync skipped: another one is running")
+        return None
     except OdooError as exc:
         # Recorded on SyncState by sync_odoo; the next beat tick tries again.
         logger.warning("Odoo sync failed: %s", exc.message)
-    return None
+        return None
+    # The sync has refreshed the clocks of the tickets it saved; evaluate at once rather than at the
+    # next beat tick, so a ticket that just went wrong in Odoo is escalated within one sync period.
+    evaluation = evaluate_escalations()
+    result["escalations"] = {"raised": evaluation.raised, "moved_up": evaluation.moved_up,
+                             "ended": evaluation.ended}
+    return result
 
 
 @shared_task(name="escalations.tasks.sync_incremental", ignore_result=True)
@@ -44,3 +52,12 @@ def sync_incremental():
 @shared_task(name="escalations.tasks.sync_full", ignore_result=True)
 def sync_full():
     return _run(full=True)
+
+
+@shared_task(name="escalations.tasks.evaluate", ignore_result=True)
+def evaluate():
+    """Raise, move up and end escalations. Safe to repeat, and to run in two workers at once."""
+    result = evaluate_escalations()
+    if result.raised or result.moved_up or result.ended:
+        logger.info("%s", result.summary())
+    return {"raised": result.raised, "moved_up": result.moved_up, "ended": result.ended}
