@@ -17,6 +17,10 @@ from tests.conftest import API_KEY, FLAVOURS
 
 pytestmark = pytest.mark.django_db
 
+# The incremental-sync behaviours, on Enterprise and on both OCA designs (16: SLA on the ticket;
+# 17/18: per-ticket SLA records).
+BOTH_FLAVOURS = [("enterprise", 17), ("oca", 16), ("oca", 18)]
+
 
 def odoo_tickets(state, domain=(), fields=None):
     return state.call(
@@ -67,8 +71,11 @@ def test_mirrored_ticket_matches_odoo_field_by_field(odoo):
         assert ticket.created_at.utcoffset() == timedelta(0)
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_empty_many2one_fields_become_none(odoo):
-    new_id = odoo.state.call("helpdesk.ticket", "create", [{"name": "Nobody's ticket", "user_id": False}])
+    new_id = odoo.state.call(
+        "helpdesk.ticket", "create", [{"name": "Nobody's ticket", "description": "-", "user_id": False}]
+    )
     sync_odoo(full=True)
     ticket = Ticket.objects.get(odoo_id=new_id)
     assert ticket.assignee is None
@@ -76,6 +83,7 @@ def test_empty_many2one_fields_become_none(odoo):
     assert ticket.customer_name == ""
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_incremental_sync_reads_only_what_changed(odoo, settings):
     settings.SYNC_OVERLAP_SECONDS = 0
     sync_odoo(full=True)
@@ -122,6 +130,7 @@ def test_incremental_rpc_calls_grow_with_changes_not_with_total(settings):
     assert counts[60] == expected
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_fifty_tickets_written_in_the_same_second_across_a_page_boundary(odoo, settings):
     settings.SYNC_OVERLAP_SECONDS = 0
     settings.SYNC_PAGE_SIZE = 20
@@ -139,6 +148,7 @@ def test_fifty_tickets_written_in_the_same_second_across_a_page_boundary(odoo, s
     assert Ticket.objects.filter(odoo_id__in=ids, priority="2").count() == 50
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_overlap_window_catches_a_row_committed_behind_the_cursor(odoo, settings):
     settings.SYNC_OVERLAP_SECONDS = 300
     sync_odoo(full=True)
@@ -159,6 +169,7 @@ def test_overlap_window_catches_a_row_committed_behind_the_cursor(odoo, settings
     assert (again.created, again.updated) == (0, 0)
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_archived_ticket_is_detected_and_leaves_the_open_list(odoo):
     sync_odoo(full=True)
     target = Ticket.objects.open().first().odoo_id
@@ -172,6 +183,7 @@ def test_archived_ticket_is_detected_and_leaves_the_open_list(odoo):
     assert not Ticket.objects.open().filter(odoo_id=target).exists()
 
 
+@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_deleted_ticket_is_detected_by_incremental_and_full_sync(odoo):
     sync_odoo(full=True)
     first, second = odoo_tickets(odoo.state)[:2]
