@@ -47,6 +47,8 @@ class SyncResult:
     pages: int = 0
     rpc_calls: int = 0
     seconds: float = 0.0
+    clocks: int = 0  # SLA clocks written after the mirror was updated
+    clock_seconds: float = 0.0  # the part of `seconds` spent on them
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -103,12 +105,13 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     if full:
         gone = set(Ticket.objects.values_list("odoo_id", flat=True)) - seen
         result.deleted = _mark_deleted(gone, now)
-        # A full sync may have changed calendars under every ticket's computed deadline.
-        refresh_clocks()
     else:
         gone = _detect_deletions(client, now)
         result.deleted = len(gone)
-        refresh_clocks(ticket_ids=saved | gone)
+    started = time.monotonic()
+    # A full sync may have changed calendars under every ticket's computed deadline.
+    result.clocks = refresh_clocks() if full else refresh_clocks(ticket_ids=saved | gone)
+    result.clock_seconds = round(time.monotonic() - started, 3)
 
 
 def _schema(client: OdooClient, state: SyncState, *, refresh: bool) -> HelpdeskSchema:
