@@ -29,7 +29,7 @@ def test_lists_open_tickets_sorted_by_deadline_with_a_fixed_number_of_queries(
         response = client.get(reverse("tickets"))
     assert response.status_code == 200
     html = response.content.decode()
-    open_tickets = list(Ticket.objects.open().exclude(sla_deadline=None).order_by("sla_deadline"))
+    open_tickets = list(Ticket.objects.open().exclude(clock__deadline=None).order_by("clock__deadline"))
     closed = Ticket.objects.exclude(odoo_id__in=Ticket.objects.open().values("odoo_id")).first()
     assert len(open_tickets) >= 2
     positions = [html.index(f">{t.reference}<") for t in open_tickets[:5]]
@@ -43,3 +43,20 @@ def test_page_says_when_nothing_was_synced_yet(client, lead):
     client.force_login(lead)
     response = client.get(reverse("tickets"))
     assert "Not synced with Odoo yet" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "cookie, zone", [("Europe/Brussels", "Europe/Brussels"), ("", "UTC"), ("Mars/Base", "UTC")]
+)
+def test_times_are_shown_in_the_viewers_time_zone(odoo, client, lead, cookie, zone):
+    from zoneinfo import ZoneInfo
+
+    sync_odoo(full=True)
+    client.force_login(lead)
+    if cookie:
+        client.cookies["tz"] = cookie
+    html = client.get(reverse("tickets")).content.decode()
+    first = Ticket.objects.open().exclude(clock__deadline=None).order_by("clock__deadline")[0]
+    deadline = first.clock.deadline
+    local = deadline.astimezone(ZoneInfo(zone))
+    assert f">{local:%a} {local.day} {local:%b %H:%M}</time>" in html

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from escalations.models import SyncState, Ticket
 from escalations.odoo.links import ticket_url
-from escalations.sla import sla_state
+from escalations.sla import PAUSED, sla_state
 
 PAGE_SIZE = 100
 
@@ -17,20 +17,29 @@ PAGE_SIZE = 100
 def ticket_list(request):
     tickets = (
         Ticket.objects.open()
-        .select_related("team", "stage", "assignee")
-        # Tickets with no SLA running go last (SQLite would put NULLs first).
-        .order_by(F("sla_deadline").asc(nulls_last=True), "odoo_id")
+        .select_related("team", "stage", "assignee", "clock")
+        # The SLA clock's deadline: Odoo's, or the policy's own. Tickets with none go last (SQLite
+        # would put NULLs first).
+        .order_by(F("clock__deadline").asc(nulls_last=True), "odoo_id")
     )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     state = SyncState.load()
     now = timezone.now()
-    rows = [
-        {
-            "ticket": t,
-            "sla": sla_state(t.sla_deadline, now=now),
-            "time_left": t.time_left(now),
-            "odoo_url": ticket_url(t.odoo_id, server_version=state.server_version),
-        }
-        for t in page
-    ]
+    rows = [_row(t, now=now, server_version=state.server_version) for t in page]
     return render(request, "dashboard/tickets.html", {"page": page, "rows": rows, "sync": state, "now": now})
+
+
+def _row(ticket: Ticket, *, now, server_version: str) -> dict:
+    clock = getattr(ticket, "clock", None)  # none yet, or the ticket has no SLA running
+    deadline = clock.deadline if clock else None
+    if clock and clock.paused:
+        state = PAUSED
+    else:
+        state = sla_state(deadline, now=now, at_risk_at=clock.at_risk_at if clock else None)
+    return {
+        "ticket": ticket,
+        "deadline": deadline,
+        "sla": state,
+        "time_left": deadline - now if deadline else None,
+        "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
+    }

@@ -121,11 +121,6 @@ class Ticket(models.Model):
     def __str__(self):
         return f"{self.reference or self.odoo_id} {self.name}"
 
-    def time_left(self, now=None):
-        if self.sla_deadline is None:
-            return None
-        return self.sla_deadline - (now or timezone.now())
-
 
 class SlaStatus(models.Model):
     """One SLA deadline Odoo holds for a ticket.
