@@ -14,14 +14,14 @@ import sys
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from escalations.demo_data import demo_logins_ensure, demo_policies_ensure
+from escalations.engine import evaluate_escalations
 from escalations.odoo.errors import OdooError
+from escalations.sla import refresh_clocks
 from escalations.sync import sync_odoo
-
-TEAM_LEADS = "Team leads"
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             if _port_in_use(p):
                 raise CommandError(f"Port {p} is already in use; stop what runs there or pass another port.")
         call_command("migrate", verbosity=0)
-        password = _ensure_demo_login()
+        password = demo_logins_ensure()
         api_key = secrets.token_urlsafe(24)
         odoo_url = f"http://127.0.0.1:{odoo_port}"
         env = {**os.environ, "ODOO_URL": odoo_url, "ODOO_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
@@ -86,22 +86,9 @@ class Command(BaseCommand):
         except OdooError as exc:
             raise CommandError(f"First sync with the simulator failed: {exc.message}") from exc
         self.stdout.write(result.summary())
-
-
-def _ensure_demo_login() -> str:
-    """A team lead and an admin for the demo, with a fresh password printed at each start."""
-    password = secrets.token_urlsafe(9)
-    group, _ = Group.objects.get_or_create(name=TEAM_LEADS)
-    lead, _ = User.objects.get_or_create(
-        username="lead", defaults={"first_name": "Demo", "last_name": "Lead"}
-    )
-    lead.set_password(password)
-    lead.save()
-    lead.groups.add(group)
-    admin, _ = User.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-    admin.set_password(password)
-    admin.save()
-    return password
+        if demo_policies_ensure():
+            refresh_clocks()  # the new policies' at-risk thresholds
+        self.stdout.write(evaluate_escalations().summary())
 
 
 def _raise_keyboard_interrupt(signum, frame):

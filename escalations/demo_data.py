@@ -1,0 +1,57 @@
+"""What the demo sets up in the app beside the mirror: logins and an escalation policy per team.
+
+Only for `manage.py demo`; a real installation sets these up in the admin.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from escalations.models import EscalationLevel, EscalationPolicy, Team
+
+TEAM_LEADS = "Team leads"
+
+
+@transaction.atomic
+def demo_logins_ensure() -> str:
+    """A team lead and an admin, with a fresh password (returned) at each start."""
+    password = secrets.token_urlsafe(9)
+    group, _ = Group.objects.get_or_create(name=TEAM_LEADS)
+    lead, _ = User.objects.get_or_create(
+        username="lead", defaults={"first_name": "Demo", "last_name": "Lead", "email": "lead@example.com"}
+    )
+    lead.set_password(password)
+    lead.save()
+    lead.groups.add(group)
+    admin, _ = User.objects.get_or_create(
+        username="admin", defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
+    )
+    admin.set_password(password)
+    admin.save()
+    return password
+
+
+@transaction.atomic
+def demo_policies_ensure() -> int:
+    """Give every mirrored team without a policy a two-level one; returns how many were created."""
+    lead = User.objects.get(username="lead")
+    created = 0
+    for team in Team.objects.filter(active=True, escalation_policy__isnull=True):
+        policy = EscalationPolicy.objects.create(
+            team=team, at_risk_within=timedelta(hours=1), no_update_after=timedelta(days=2),
+            unassigned_priority="2", unassigned_after=timedelta(minutes=30),
+        )
+        first = EscalationLevel.objects.create(
+            policy=policy, number=1, name="Team lead", accept_within=timedelta(minutes=30)
+        )
+        first.members.add(lead)
+        first.notify_users.add(lead)
+        EscalationLevel.objects.create(
+            policy=policy, number=2, name="Support manager", notify_emails="support-managers@example.com"
+        )
+        created += 1
+    return created
