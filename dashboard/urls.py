@@ -2,10 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import tickets
+from dashboard.views import actions, tickets
 
 urlpatterns = [
     path("", tickets.ticket_list, name="tickets"),
+    path("tickets/<int:ticket_id>/accept/", actions.accept, name="action-accept"),
+    path("tickets/<int:ticket_id>/reassign/", actions.reassign, name="action-reassign"),
+    path("tickets/<int:ticket_id>/deescalate/", actions.deescalate, name="action-deescalate"),
+    path("tickets/<int:ticket_id>/escalate/", actions.escalate, name="action-escalate"),
+    path("tickets/<int:ticket_id>/note/", actions.note, name="action-note"),
+    path("actions/<int:action_id>/confirm/", actions.confirm, name="action-confirm"),
+    path("actions/<int:action_id>/cancel/", actions.cancel, name="action-cancel"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,144 @@
+"""The action endpoints: POST only, CSRF-checked, each one access helper -> domain function -> answer.
+
+An htmx request gets the `_action_result.html` partial (with a 4xx status when refused); a plain form
+post gets a message and a redirect back. Bad input is a 400 with the form's errors, never a 500.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dashboard.access import odoo_action_for_user, ticket_for_action
+from dashboard.forms import DeescalateForm, EscalateForm, NoteForm, ReassignForm, SeenForm
+from escalations.actions import (
+    action_accept,
+    action_cancel,
+    action_confirm,
+    action_deescalate,
+    action_escalate,
+    action_note,
+    action_reassign,
+)
+from escalations.engine import EscalationError
+from escalations.models import Escalation
+from escalations.permissions import ActionDenied
+
+PARTIAL = "dashboard/_action_result.html"
+
+
+def _answer(request, *, message: str, ok: bool, action=None, status: int = 200) -> HttpResponse:
+    if request.htmx:
+        context = {"message": message, "ok": ok, "action": action}
+        return render(request, PARTIAL, context, status=status)
+    (messages.success if ok else messages.error)(request, message)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "tickets"
+    return redirect(target)
+
+
+def _invalid(request, form) -> HttpResponse:
+    errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+    return _answer(request, message=f"Please check the form ({errors}).", ok=False, status=400)
+
+
+def _run(request, do, *, done: str) -> HttpResponse:
+    try:
+        action = do()
+    except ActionDenied as exc:
+        return _answer(request, message=exc.message, ok=False, status=403)
+    except EscalationError as exc:
+        return _answer(request, message=exc.message, ok=False, status=409)
+    if action is None:
+        return _answer(request, message="Nothing to change: this is already done.", ok=True)
+    return _answer(request, message=f"{done} It will show in Odoo within seconds.", ok=True, action=action)
+
+
+@require_POST
+@login_required
+def accept(request, ticket_id: int):
+    ticket = ticket_for_action(request, ticket_id)
+    form = SeenForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    seen = form.cleaned_data["seen_write_date"]
+    return _run(request, lambda: action_accept(ticket=ticket, user=request.user, seen_write_date=seen),
+                done="You took this ticket.")
+
+
+@require_POST
+@login_required
+def reassign(request, ticket_id: int):
+    ticket = ticket_for_action(request, ticket_id)
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    data = form.cleaned_data
+    return _run(request, lambda: action_reassign(
+        ticket=ticket, user=request.user, agent=data["agent"], team=data["team"], note=data["note"],
+        seen_write_date=data["seen_write_date"]), done="Reassigned.")
+
+
+@require_POST
+@login_required
+def deescalate(request, ticket_id: int):
+    ticket = ticket_for_action(request, ticket_id)
+    form = DeescalateForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    escalation = Escalation.objects.filter(ticket=ticket, ended_at__isnull=True).first()
+    if escalation is None:
+        return _answer(request, message="This ticket has no open escalation.", ok=False, status=409)
+    data = form.cleaned_data
+    return _run(request, lambda: action_deescalate(
+        escalation=escalation, user=request.user, reason=data["reason"], step_down=data["step_down"],
+        seen_write_date=data["seen_write_date"]), done="De-escalated.")
+
+
+@require_POST
+@login_required
+def escalate(request, ticket_id: int):
+    ticket = ticket_for_action(request, ticket_id)
+    form = EscalateForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    data = form.cleaned_data
+    return _run(request, lambda: action_escalate(
+        ticket=ticket, user=request.user, level=data["level"], reason=data["reason"],
+        seen_write_date=data["seen_write_date"]), done=f"Escalated to {data['level']}.")
+
+
+@require_POST
+@login_required
+def note(request, ticket_id: int):
+    ticket = ticket_for_action(request, ticket_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form)
+    body = form.cleaned_data["body"]
+    return _run(request, lambda: action_note(ticket=ticket, user=request.user, body=body), done="Note added.")
+
+
+@require_POST
+@login_required
+def confirm(request, action_id: int):
+    action = odoo_action_for_user(request, action_id)
+    if not action_confirm(action=action, user=request.user):
+        return _answer(request, message="This action is no longer waiting for confirmation.", ok=False,
+                       action=action, status=409)
+    action.refresh_from_db()
+    return _answer(request, message="Confirmed: it will be applied in Odoo.", ok=True, action=action)
+
+
+@require_POST
+@login_required
+def cancel(request, action_id: int):
+    action = odoo_action_for_user(request, action_id)
+    if not action_cancel(action=action, user=request.user):
+        return _answer(request, message="Too late to cancel: it is being or was applied.", ok=False,
+                       action=action, status=409)
+    action.refresh_from_db()
+    return _answer(request, message="Cancelled: nothing will be written to Odoo.", ok=True, action=action)

@@ -1,0 +1,124 @@
+"""The outbox through a real Celery worker (with beat) on Redis: Odoo stopped while actions are made,
+then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+from django.conf import settings
+
+from escalations.actions import action_accept, action_note, action_reassign
+from escalations.models import AuditEntry, OdooAction
+from escalations.sync import sync_odoo
+from tests.conftest import API_KEY
+from tests.outbox_helpers import a_ticket, free_agent, make_lead, notes, odoo_ticket
+from tests.test_celery_sync import database_url, wait_for
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+State = OdooAction.State
+
+
+@pytest.fixture
+def start_worker(odoo, tmp_path):
+    workers = []
+
+    def start():
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/4",
+            "ODOO_URL": odoo.url, "ODOO_DB": odoo.state.db_name, "ODOO_API_KEY": API_KEY, "ODOO_TIMEOUT": "2",
+            # Only the outbox sweep runs often; the sync and the engine stay out of the way.
+            "SYNC_INTERVAL_SECONDS": "3600", "ENGINE_INTERVAL_SECONDS": "3600",
+            "OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_LEASE_SECONDS": "4",
+            "OUTBOX_RETRY_BASE_SECONDS": "1", "OUTBOX_RETRY_MAX_SECONDS": "2",
+            "VAR_DIR": str(tmp_path),
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--beat", "--pool", "solo",
+             "--loglevel", "INFO", "--schedule", str(tmp_path / f"beat-schedule-{len(workers)}"),
+             "--without-mingle", "--without-gossip"],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@pytest.fixture
+def ticket(odoo):
+    sync_odoo(full=True)
+    return a_ticket()
+
+
+@pytest.fixture
+def team_lead(lead, ticket):
+    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
+
+
+def states():
+    return list(OdooAction.objects.order_by("pk").values_list("state", flat=True))
+
+
+def test_actions_made_while_odoo_is_stopped_are_applied_once_each_in_order_when_it_is_back(
+    odoo, ticket, team_lead, start_worker
+):
+    other = free_agent(ticket.assignee, team_lead.profile.agent)
+    odoo.faults.set("refuse")
+    start_worker()
+    made = [
+        action_note(ticket=ticket, user=team_lead, body="first, while Odoo is down"),
+        action_accept(ticket=ticket, user=team_lead, seen_write_date=ticket.odoo_write_date),
+        action_reassign(ticket=ticket, user=team_lead, agent=other, seen_write_date=ticket.odoo_write_date),
+        action_note(ticket=ticket, user=team_lead, body="last"),
+    ]
+    assert wait_for(lambda: OdooAction.objects.filter(pk=made[0].pk, state=State.AWAITING_RETRY).exists())
+    assert State.SENT not in states()
+
+    odoo.faults.clear()
+    assert wait_for(lambda: states() == [State.SENT] * 4), states()
+    posted = notes(odoo.state, ticket.odoo_id)
+    uids = [str(a.action_uid) for a in made]
+    assert [next(u for u in uids if u in m["body"]) for m in posted] == uids
+    assert odoo_ticket(odoo.state, ticket.odoo_id)["user_id"][0] == other.pk
+    assert set(AuditEntry.objects.values_list("outcome", flat=True)) == {AuditEntry.Outcome.APPLIED}
+
+
+def test_a_worker_killed_after_odoo_applied_the_action_is_finished_by_the_sweeper_once(
+    odoo, ticket, team_lead, start_worker
+):
+    posted, execute = threading.Event(), odoo.state.execute
+
+    def post_then_stall(uid, model, method, args, kwargs):
+        result = execute(uid, model, method, args, kwargs)
+        if method == "message_post":
+            posted.set()
+            threading.Event().wait(1.5)  # the worker is killed before the answer arrives
+        return result
+
+    odoo.state.execute = post_then_stall
+    worker = start_worker()
+    action = action_note(ticket=ticket, user=team_lead, body="survives a SIGKILL")
+    assert posted.wait(40), "the worker never sent the note"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    odoo.state.execute = execute
+    action.refresh_from_db()
+    assert action.state == State.INFLIGHT
+
+    start_worker()
+    assert wait_for(lambda: states() == [State.SENT]), states()
+    assert len(notes(odoo.state, ticket.odoo_id, str(action.action_uid))) == 1
+    action.refresh_from_db()
+    assert action.attempts == 2
