@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench install
+.PHONY: demo test bench install chromium
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,15 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) manage.py demo
 
-test: $(VENV)/.installed
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed chromium
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
 	$(PY) manage.py benchmark_sync
 	$(PY) manage.py benchmark_engine
+	$(PY) manage.py benchmark_actions

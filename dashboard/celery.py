@@ -30,3 +30,13 @@ def setup_periodic_tasks(sender, **kwargs):
         sender.signature("escalations.tasks.evaluate"),
         name="escalation evaluation",
     )
+    sender.add_periodic_task(
+        float(settings.OUTBOX_SWEEP_SECONDS),
+        sender.signature("escalations.tasks.sweep_outbox"),
+        name="outbox sweep",
+    )
+    sender.add_periodic_task(
+        float(settings.NOTICE_SWEEP_INTERVAL_SECONDS),
+        sender.signature("escalations.tasks.sweep_notices"),
+        name="notice reminders and sweep",
+    )

@@ -157,6 +157,82 @@ SYNC_AUTH_PAUSE_SECONDS = env_int("SYNC_AUTH_PAUSE_SECONDS", 600)
 # How often Celery beat evaluates the escalation rules (it also runs after each sync).
 ENGINE_INTERVAL_SECONDS = env_int("ENGINE_INTERVAL_SECONDS", 60)
 
+# --- Outbox (actions written back to Odoo) ----------------------------------------------------------
+# How often beat sweeps the outbox: re-sends actions whose retry time came, re-queues stuck ones.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 10)
+# An action inflight for longer than this is taken to belong to a dead worker and is re-queued; keep it
+# above the longest send (about 8 Odoo calls of up to ODOO_TIMEOUT each), or a slow send may run twice.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+# Retries while Odoo is unreachable: base * 2^(attempt-1) seconds, capped.
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 5)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
+
+# --- Email notices ---------------------------------------------------------------------------------
+# EMAIL_URL, when set, says it all: smtp://user:pass@host:587?tls=1, smtp+ssl://user:pass@host:465,
+# smtp+tls://.. (STARTTLS), console:// (prints) or locmem://. Otherwise Django's usual EMAIL_HOST,
+# EMAIL_PORT, .. variables; with none of them, emails are printed to the console (every notice is
+# also kept in the database, with its state).
+def email_settings(url: str) -> dict:
+    """Django's email settings from an EMAIL_URL; ImproperlyConfigured when it cannot be read."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("console", "locmem", "dummy"):
+        return {"EMAIL_BACKEND": f"django.core.mail.backends.{scheme}.EmailBackend"}
+    if scheme not in ("smtp", "smtps", "smtp+ssl", "smtp+tls", "submission"):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start with smtp://, smtp+ssl://, smtp+tls:// or console://, not {scheme!r}://"
+        )
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL names no host, e.g. smtp://user:password@mail.example.com:587")
+    query = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
+    use_ssl = scheme in ("smtps", "smtp+ssl") or query.get("ssl") in ("1", "true", "yes")
+    use_tls = scheme in ("smtp+tls", "submission") or query.get("tls") in ("1", "true", "yes")
+    if use_ssl and use_tls:
+        raise ImproperlyConfigured("EMAIL_URL asks for both SSL and STARTTLS; choose one")
+    try:
+        port = parts.port or (465 if use_ssl else 587 if use_tls else 25)
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {parts.netloc.rsplit(':', 1)[-1]!r}") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname, "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": use_ssl, "EMAIL_USE_TLS": use_tls,
+    }
+
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    globals().update(email_settings(EMAIL_URL))
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds per SMTP operation
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Escalation console <escalations@localhost>")
+# Base of the dashboard links in notices: the address people open the console at.
+DASHBOARD_BASE_URL = os.environ.get("DASHBOARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A notice that keeps failing for a temporary reason is given up after this many attempts; the wait
+# between attempts doubles from NOTICE_RETRY_BASE_SECONDS up to NOTICE_RETRY_MAX_SECONDS.
+NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 8)
+NOTICE_RETRY_BASE_SECONDS = env_int("NOTICE_RETRY_BASE_SECONDS", 30)
+NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 1800)
+# A send still unfinished after this long is taken to have died with its worker, and tried again.
+NOTICE_INFLIGHT_TIMEOUT_SECONDS = env_int("NOTICE_INFLIGHT_TIMEOUT_SECONDS", 600)
+# How often beat sweeps for stuck notices (and sends due reminders).
+NOTICE_SWEEP_INTERVAL_SECONDS = env_int("NOTICE_SWEEP_INTERVAL_SECONDS", 60)
+
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
 # broker URL) when CELERY_BROKER_URL is set.

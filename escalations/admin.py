@@ -5,11 +5,14 @@ from django.contrib import admin
 
 from .models import (
     Agent,
+    AuditEntry,
     Customer,
     Escalation,
     EscalationEvent,
     EscalationLevel,
     EscalationPolicy,
+    Notice,
+    OdooAction,
     Profile,
     SlaStatus,
     Stage,
@@ -116,6 +119,7 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "agent"]
     search_fields = ["user__username", "user__email", "agent__name"]
     autocomplete_fields = ["agent"]
+    filter_horizontal = ["teams"]
 
 
 class EscalationEventInline(admin.TabularInline):
@@ -149,3 +153,38 @@ class EscalationEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "escalation", "kind", "actor", "rule", "from_level", "to_level"]
     list_filter = ["kind"]
     list_select_related = ["escalation__ticket", "escalation__level", "actor", "from_level", "to_level"]
+
+
+# -- the outbox and the audit log: read here, written only by escalations.actions and the outbox -------
+
+
+@admin.register(OdooAction)
+class OdooActionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket", "kind", "state", "attempts", "created_by", "created_at", "applied_at",
+                    "last_error"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["ticket", "created_by"]
+    search_fields = ["ticket__reference", "ticket__name", "action_uid"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Nobody adds, edits or deletes audit entries here."""
+
+    list_display = ["at", "user", "ticket", "kind", "outcome", "reason"]
+    list_filter = ["kind", "outcome"]
+    list_select_related = ["user", "ticket"]
+    search_fields = ["ticket__reference", "ticket__name", "user__username"]
+    date_hierarchy = "at"
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """Every email notice with its state; written only by escalations.notices."""
+
+    list_display = ["created_at", "kind", "email", "escalation", "level", "state", "attempts", "sent_at",
+                    "last_error"]
+    list_filter = ["state", "kind", "level"]
+    list_select_related = ["escalation__ticket", "escalation__level", "level"]
+    search_fields = ["email", "escalation__ticket__reference", "escalation__ticket__name"]
+    date_hierarchy = "created_at"

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from escalations.engine import evaluate_escalations
 from escalations.models import SyncState
+from escalations.notices import notice_catch_up, notice_create_reminders, notice_send, notice_sweep
 from escalations.odoo.errors import OdooError
+from escalations.outbox import outbox_send, outbox_sweep
 from escalations.sync import SyncAlreadyRunning, sync_odoo
 
 logger = logging.getLogger(__name__)
@@ -61,3 +63,41 @@ def evaluate():
     if result.raised or result.moved_up or result.ended:
         logger.info("%s", result.summary())
     return {"raised": result.raised, "moved_up": result.moved_up, "ended": result.ended}
+
+
+@shared_task(name="escalations.tasks.send_odoo_action", ignore_result=True)
+def send_odoo_action(action_id: int):
+    """Send one outbox row to Odoo. Safe to repeat: the row is claimed, final rows are skipped, and
+    retries are scheduled by escalations.outbox itself (never by retrying a bare exception here)."""
+    return outbox_send(action_id)
+
+
+@shared_task(name="escalations.tasks.sweep_outbox", ignore_result=True)
+def sweep_outbox():
+    result = outbox_sweep()
+    return {"requeued": result.requeued, "enqueued": result.enqueued}
+
+
+@shared_task(bind=True, name="escalations.tasks.send_notice", ignore_result=True, max_retries=None)
+def send_notice(self, notice_id: int):
+    """Send one email notice. Safe to repeat: notice_send claims the row and skips final ones; it
+    sorts SMTP errors and caps the attempts, so this only schedules the retry it asks for."""
+    outcome = notice_send(notice_id=notice_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(name="escalations.tasks.sweep_notices", ignore_result=True)
+def sweep_notices():
+    """Create due reminders, and hand notices whose task was lost to a new one."""
+    caught_up = notice_catch_up()  # enqueued on commit by notice_create_for_events
+    reminders = notice_create_reminders()
+    stuck = notice_sweep()
+    for notice_id in stuck:
+        send_notice.delay(notice_id)
+    if caught_up or reminders or stuck:
+        logger.info(
+            "notices: %s caught up, %s reminders created, %s re-queued", caught_up, reminders, len(stuck)
+        )
+    return {"caught_up": caught_up, "reminders": reminders, "requeued": len(stuck)}

@@ -5,6 +5,9 @@ The order matters:
    the same run.
 2. Move up before raising, so that an escalation raised now is not moved in the same run.
 3. Raise last.
+4. Then the notices for what was raised or moved up, right after those steps committed (keyed by
+   event and address, so repeating creates nothing new). A crash between a step and this loses
+   those emails, never the escalation or its history.
 Each step is a few set-based statements whose number depends on the triggers, never on the
 tickets; each step commits on its own with its events, so a crash loses no history.
 """
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
+
+from escalations.notices import notice_create_for_evaluation
 
 from .progress import escalations_end, escalations_move_up
 from .raise_ import escalations_raise
@@ -64,5 +69,6 @@ def evaluate_escalations(*, now: datetime | None = None) -> EvaluationResult:
     result.ended_ids = escalations_end(now=now, token=f"{token}e")
     result.moved_up_ids = escalations_move_up(now=now, token=f"{token}u")
     result.raised_ids = escalations_raise(now=now, token=token)
+    notice_create_for_evaluation(escalation_ids=result.moved_up_ids + result.raised_ids, now=now)
     result.seconds = round(time.monotonic() - started, 3)
     return result

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from escalations.models import EndReason, Escalation, EscalationEvent, EscalationLevel, Ticket, Trigger
+from escalations.notices import notice_create_for_events
 
 Kind = EscalationEvent.Kind
 
@@ -37,10 +38,13 @@ class EscalationChanged(EscalationError):
 
 def _event(escalation: Escalation, *, kind: str, now: datetime, user, reason: str = "",
            from_level=None, to_level=None, facts: dict | None = None) -> EscalationEvent:
-    return EscalationEvent.objects.create(
+    """The event, and its notices in the same transaction (sent once it commits)."""
+    event = EscalationEvent.objects.create(
         escalation=escalation, kind=kind, at=now, actor=user, reason=reason,
         from_level=from_level, to_level=to_level, facts=facts or {},
     )
+    notice_create_for_events(events=[event], now=now)
+    return event
 
 
 def _changed(escalation: Escalation) -> EscalationChanged:

@@ -1,12 +1,15 @@
+from .audit import AuditEntry
 from .calendar import CalendarAttendance, CalendarLeave, WorkingCalendar
 from .clock import TicketClock, TicketStageChange
 from .escalation import EndReason, Escalation, EscalationEvent, Trigger
 from .mirror import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
+from .notice import Notice
+from .outbox import OdooAction
 from .policy import EscalationLevel, EscalationPolicy, Profile
 
 __all__ = [
-    "Agent", "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
-    "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Profile", "SlaStatus", "Stage",
-    "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
+    "Agent", "AuditEntry", "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
+    "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Notice", "OdooAction", "Profile", "SlaStatus",
+    "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
     "WorkingCalendar",
 ]

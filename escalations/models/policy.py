@@ -23,6 +23,14 @@ class Profile(models.Model):
         Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="profile",
         help_text="the Odoo user this person works as",
     )
+    # The teams whose tickets a "Team leads" member may act on (escalations.permissions).
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="leads", help_text="teams this person leads"
+    )
+    # Escalations to a level a person is on always reach them; reminders they may turn off.
+    reminders_opt_out = models.BooleanField(
+        "no reminders", default=False, help_text="do not send me reminders about unaccepted escalations"
+    )
 
     def __str__(self):
         return f"{self.user} as {self.agent or 'no Odoo user'}"
@@ -68,6 +76,10 @@ class EscalationPolicy(models.Model):
         max_length=64, blank=True, default="Escalate", help_text="an agent sets this tag in Odoo to escalate"
     )
     allow_manual = models.BooleanField("escalation by hand", default=True)
+    reassign_accepts = models.BooleanField(
+        "reassigning to a level member accepts", default=False,
+        help_text="a lead reassigning the ticket to a member of the escalation's level accepts it for them",
+    )
 
     class Meta:
         verbose_name_plural = "escalation policies"
@@ -97,6 +109,16 @@ class EscalationLevel(models.Model):
     notify_emails = models.TextField(blank=True, help_text="more notice addresses, one per line")
     accept_within = models.DurationField(
         null=True, blank=True, help_text="move up to the next level when not accepted within this"
+    )
+    notify_on_accept = models.BooleanField(
+        "notify on accept", default=False, help_text="also tell this level's recipients when someone accepts"
+    )
+    notify_on_deescalate = models.BooleanField(
+        "notify on de-escalation", default=False,
+        help_text="also tell this level's recipients when a lead de-escalates",
+    )
+    remind_after = models.DurationField(
+        null=True, blank=True, help_text="remind the recipients once when still unaccepted after this"
     )
 
     class Meta:

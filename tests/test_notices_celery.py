@@ -1,0 +1,59 @@
+"""Notices through a real Celery worker: enqueued when the engine's transaction commits, sent by the
+worker to a real SMTP server, recorded as sent."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from escalations.engine import evaluate_escalations
+from escalations.models import Notice
+from tests.conftest import T0
+from tests.smtp import SmtpServer
+from tests.test_celery_sync import database_url, wait_for
+from tests.test_notices import ONCALL, policy, ticket  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notice_worker(smtp_server, tmp_path):
+    # The worker listens on the broker this process sends to: Redis when CELERY_BROKER_URL is set (CI),
+    # else the embedded folder broker, whose folder lives under this process's VAR_DIR.
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "VAR_DIR": str(settings.VAR_DIR), "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo", "--loglevel", "INFO",
+         "--without-mingle", "--without-gossip", "--hostname", f"notices-{os.getpid()}@%h"],
+        cwd=settings.BASE_DIR, env=env, stdout=open(tmp_path / "worker.log", "w"), stderr=subprocess.STDOUT,
+    )
+    yield worker
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_the_notices_once_the_escalation_commits(ticket, smtp_server, notice_worker):  # noqa: F811
+    evaluate_escalations(now=T0)
+
+    received = smtp_server.mailbox.received
+
+    def all_sent():
+        return not Notice.objects.exclude(state=Notice.State.SENT).exists() and len(received) == 2
+
+    assert wait_for(all_sent, timeout=60), list(Notice.objects.values_list("email", "state", "last_error"))
+    assert sorted(r.rcpt_tos[0] for r in received) == ["lead@example.com", ONCALL]
+    assert all(r.message["Subject"].strip().startswith("[Escalated L1] HD-1042") for r in received)
+    assert set(Notice.objects.values_list("attempts", flat=True)) == {1}
