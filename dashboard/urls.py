@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, tickets
+from dashboard.views import actions, ticket, tickets
 
 urlpatterns = [
     path("", tickets.ticket_list, name="tickets"),
+    path("tickets/<int:ticket_id>/", ticket.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/accept/", actions.accept, name="action-accept"),
     path("tickets/<int:ticket_id>/reassign/", actions.reassign, name="action-reassign"),
     path("tickets/<int:ticket_id>/deescalate/", actions.deescalate, name="action-deescalate"),

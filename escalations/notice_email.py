@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from escalations.models import EndReason, Notice, SyncState, Ticket, Trigger
@@ -36,7 +37,7 @@ FACT_LABELS = {
 
 def ticket_dashboard_url(*, ticket_id: int) -> str:
     """The ticket's page in the console; the one place that spells its path."""
-    return f"{settings.DASHBOARD_BASE_URL}/tickets/{ticket_id}/"
+    return settings.DASHBOARD_BASE_URL.rstrip("/") + reverse("ticket", args=[ticket_id])
 
 
 def duration_words(delta: timedelta | None) -> str:
