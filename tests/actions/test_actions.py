@@ -15,37 +15,16 @@ from escalations.actions import (
     action_note,
     action_reassign,
 )
-from escalations.engine import EscalationChanged, escalation_raise_manual
+from escalations.engine import EscalationChanged
 from escalations.models import AuditEntry, EndReason, Escalation, OdooAction, Team, Ticket
 from escalations.permissions import ActionDenied
 from escalations.sync import sync_odoo
 from tests.conftest import FLAVOURS
-from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
 
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
 
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
-
-
-@pytest.fixture
-def policy(ticket):
-    return EscalationPolicyFactory(team=ticket.team)
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
-
-
-@pytest.fixture
-def escalation(policy, ticket, agent):
-    return escalation_raise_manual(ticket=ticket, level=policy.levels.get(number=1), user=agent, reason="VIP")
 
 
 def test_accept_assigns_the_ticket_to_the_leads_odoo_user_with_an_internal_note(

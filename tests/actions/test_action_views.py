@@ -5,34 +5,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from escalations.engine import escalation_raise_manual
 from escalations.models import AuditEntry, Escalation, OdooAction, Team
-from escalations.sync import sync_odoo
 from tests.factories import EscalationPolicyFactory
-from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
+from tests.outbox_helpers import drain, free_agent, make_lead, notes, odoo_ticket
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
-
-
-@pytest.fixture
-def policy(ticket):
-    return EscalationPolicyFactory(team=ticket.team)
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
-
-
-@pytest.fixture
-def escalation(policy, ticket, agent):
-    return escalation_raise_manual(ticket=ticket, level=policy.levels.get(number=1), user=agent, reason="VIP")
 
 
 def csrf_client(user) -> Client:
