@@ -3,19 +3,17 @@ then back; a worker killed with SIGKILL after Odoo applied an action, then a new
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 
 import pytest
-from django.conf import settings
 
 from escalations.actions import action_accept, action_note, action_reassign
 from escalations.models import AuditEntry, OdooAction
 from escalations.sync import sync_odoo
+from tests import workers
 from tests.conftest import API_KEY
 from tests.outbox_helpers import a_ticket, free_agent, make_lead, notes, odoo_ticket
-from tests.test_celery_sync import database_url, wait_for
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 State = OdooAction.State
@@ -23,12 +21,10 @@ State = OdooAction.State
 
 @pytest.fixture
 def start_worker(odoo, tmp_path):
-    workers = []
+    started = []
 
     def start():
         env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/4",
             "ODOO_URL": odoo.url, "ODOO_DB": odoo.state.db_name, "ODOO_API_KEY": API_KEY, "ODOO_TIMEOUT": "2",
             # Only the outbox sweep runs often; the sync and the engine stay out of the way.
@@ -37,23 +33,13 @@ def start_worker(odoo, tmp_path):
             "OUTBOX_RETRY_BASE_SECONDS": "1", "OUTBOX_RETRY_MAX_SECONDS": "2",
             "VAR_DIR": str(tmp_path),
         }
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--beat", "--pool", "solo",
-             "--loglevel", "INFO", "--schedule", str(tmp_path / f"beat-schedule-{len(workers)}"),
-             "--without-mingle", "--without-gossip"],
-            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        workers.append(worker)
+        worker = workers.start_worker(env, beat_schedule=tmp_path / f"beat-schedule-{len(started)}")
+        started.append(worker)
         return worker
 
     yield start
-    for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    for worker in started:
+        workers.stop_worker(worker)
 
 
 @pytest.fixture

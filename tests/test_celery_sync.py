@@ -1,42 +1,18 @@
 """The periodic sync through a real Celery worker (with beat) on Redis, against the simulator."""
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from escalations.models import SyncState, Ticket
 from tests.conftest import API_KEY
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(predicate, timeout=40.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
+from tests.workers import start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
 def celery_worker(odoo, tmp_path):
     env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0",
         "ODOO_URL": odoo.url,
         "ODOO_DB": odoo.state.db_name,
@@ -45,18 +21,11 @@ def celery_worker(odoo, tmp_path):
         "SYNC_OVERLAP_SECONDS": "0",
         "VAR_DIR": str(tmp_path),
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--beat", "--pool", "solo",
-         "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--without-mingle",
-         "--without-gossip"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    yield worker
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    # A file, not a pipe nobody reads: a full pipe would block the worker.
+    with open(tmp_path / "worker.log", "w") as log:
+        worker = start_worker(env, beat_schedule=tmp_path / "beat-schedule", log=log)
+        yield worker
+        stop_worker(worker)
 
 
 @pytest.mark.celery_worker

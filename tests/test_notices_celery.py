@@ -2,9 +2,6 @@
 worker to a real SMTP server, recorded as sent."""
 
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings
@@ -13,8 +10,8 @@ from escalations.engine import evaluate_escalations
 from escalations.models import Notice
 from tests.conftest import T0
 from tests.smtp import SmtpServer
-from tests.test_celery_sync import database_url, wait_for
 from tests.test_notices import ONCALL, policy, ticket  # noqa: F401 (fixtures)
+from tests.workers import start_worker, stop_worker, wait_for
 
 
 @pytest.fixture
@@ -28,19 +25,12 @@ def smtp_server():
 def notice_worker(smtp_server, tmp_path):
     # The worker listens on the broker this process sends to: Redis when CELERY_BROKER_URL is set (CI),
     # else the embedded folder broker, whose folder lives under this process's VAR_DIR.
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "VAR_DIR": str(settings.VAR_DIR), "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--without-mingle", "--without-gossip", "--hostname", f"notices-{os.getpid()}@%h"],
-        cwd=settings.BASE_DIR, env=env, stdout=open(tmp_path / "worker.log", "w"), stderr=subprocess.STDOUT,
-    )
-    yield worker
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    env = {"CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "VAR_DIR": str(settings.VAR_DIR),
+           "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
+    with open(tmp_path / "worker.log", "w") as log:
+        worker = start_worker(env, log=log, hostname=f"notices-{os.getpid()}@%h")
+        yield worker
+        stop_worker(worker)
 
 
 @pytest.mark.celery_worker

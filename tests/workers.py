@@ -1,0 +1,53 @@
+"""Real Celery worker processes for the tests that go through the broker, against the test database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+
+def database_url() -> str:
+    """The test database, for a process started by the test (the test's transactions must commit)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(predicate, timeout=40.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def start_worker(env: dict, *, beat_schedule: Path | None = None, log=subprocess.DEVNULL, hostname=None):
+    """A solo-pool worker (with beat when given a schedule file) on the test database."""
+    command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo",
+               "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
+    if beat_schedule is not None:
+        command += ["--beat", "--schedule", str(beat_schedule)]
+    if hostname:
+        command += ["--hostname", hostname]
+    return subprocess.Popen(
+        command, cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": database_url(), **env},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def stop_worker(worker) -> None:
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
