@@ -11,24 +11,18 @@ Each send logs in to Odoo first (3 requests) and then reads, writes and posts (4
 """
 
 import multiprocessing
-import secrets
 import statistics
-import subprocess
-import sys
 import time
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import connections
-from django.test.utils import setup_databases, teardown_databases
 
 from escalations import actions as domain
+from escalations.benchmarks import database_name, simulator_process, test_database
 from escalations.models import Agent, OdooAction, Profile, Ticket
 from escalations.outbox import outbox_send
 from escalations.sync import sync_odoo
-
-from .benchmark_sync import _wait_until_up
 
 
 class Command(BaseCommand):
@@ -41,33 +35,19 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8179)
 
     def handle(self, *args, actions: int, throughput_actions: int, workers: int, port: int, **options):
-        api_key = secrets.token_urlsafe(16)
         tickets = 2 * max(actions, throughput_actions) + 200  # about half are open
-        simulator = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
-             "--tickets", str(tickets), "--api-key", api_key],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        old_config = setup_databases(verbosity=0, interactive=False)
-        try:
-            _wait_until_up(url)
-            settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
+        with test_database(), simulator_process(tickets=tickets, port=port):
             sync_odoo(full=True)
             user = _supervisor()
             # The benchmark sends by itself; nothing should also go to a broker.
             saved_enqueue, domain.outbox_enqueue = domain.outbox_enqueue, lambda *a, **k: None
             try:
-                self.stdout.write(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+                self.stdout.write(f"database: {database_name()}, "
                                   f"simulator on loopback, {Ticket.objects.count()} tickets mirrored")
                 self._latency(user, actions)
                 self._throughput(user, throughput_actions, workers)
             finally:
                 domain.outbox_enqueue = saved_enqueue
-        finally:
-            teardown_databases(old_config, verbosity=0)
-            simulator.terminate()
-            simulator.wait(timeout=10)
 
     def _latency(self, user, count: int) -> None:
         agents = list(Agent.objects.filter(active=True, login__contains="@").exclude(profile__isnull=False))

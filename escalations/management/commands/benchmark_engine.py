@@ -13,12 +13,12 @@ On a throw-away test database:
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from escalations.benchmarks import database_name, test_database
 from escalations.engine import evaluate_escalations
 from escalations.models import (
     Agent,
@@ -50,10 +50,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, tickets, firing, small, teams, verbosity, **options):
         self.verbosity = verbosity  # 2: print each query with its time
-        old_config = setup_databases(verbosity=0, interactive=False)
-        try:
+        with test_database():
             now = timezone.now().replace(microsecond=0)
-            self.stdout.write(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+            self.stdout.write(f"database: {database_name()}")
             _setup_teams(teams)
             _make_tickets(tickets, firing, now=now)
             self._measure(f"{tickets:,} tickets, {firing:,} firing, first evaluation", now)
@@ -67,8 +66,6 @@ class Command(BaseCommand):
             small_firing = firing * small // tickets
             _make_tickets(small, small_firing, now=now)
             self._measure(f"{small:,} tickets, {small_firing:,} firing, first evaluation", now)
-        finally:
-            teardown_databases(old_config, verbosity=0)
 
     def _measure(self, label: str, now) -> None:
         with CaptureQueriesContext(connection) as queries:

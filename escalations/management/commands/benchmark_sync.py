@@ -7,18 +7,14 @@ Runs the simulator in its own process (as Odoo would be), then on a throw-away t
 3. an incremental sync after 200 tickets changed in Odoo.
 """
 
-import secrets
 import statistics
-import subprocess
-import sys
 import time
-from urllib.request import urlopen
 
 import odoorpc
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.test.utils import setup_databases, teardown_databases
+from django.core.management.base import BaseCommand
 
+from escalations.benchmarks import database_name, simulator_process, test_database
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.schema import detect_schema
 from escalations.sync import sync_odoo
@@ -35,17 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=3, help="raw fetch and full sync runs (median)")
 
     def handle(self, *args, tickets, changes, port, repeat, **options):
-        api_key = secrets.token_urlsafe(16)
-        simulator = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
-             "--tickets", str(tickets), "--api-key", api_key],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        old_config = setup_databases(verbosity=0, interactive=False)
-        try:
-            _wait_until_up(url)
-            settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
+        with test_database(), simulator_process(tickets=tickets, port=port):
             config = OdooConfig.from_settings()
             raw = [self._raw_fetch(config) for _ in range(repeat)]
             fulls = []
@@ -56,7 +42,7 @@ class Command(BaseCommand):
             full_s = statistics.median(r.seconds for r in fulls)
             clock_s = statistics.median(r.clock_seconds for r in fulls)
             self.stdout.write(f"tickets: {fulls[0].created}, pages of {settings.SYNC_PAGE_SIZE}, "
-                              f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+                              f"database: {database_name()}")
             self.stdout.write(f"raw odoorpc search_read (same fields, same pages): {raw_s:.2f}s "
                               f"({raw[0][1]} RPC calls)")
             self.stdout.write(
@@ -73,10 +59,6 @@ class Command(BaseCommand):
                 f"{incremental.rpc_calls} RPC calls, {incremental.seconds:.2f}s "
                 f"({incremental.updated} updated)"
             )
-        finally:
-            teardown_databases(old_config, verbosity=0)
-            simulator.terminate()
-            simulator.wait(timeout=10)
 
     def _raw_fetch(self, config: OdooConfig) -> tuple[float, int]:
         client = OdooClient.connect(config)
@@ -118,14 +100,3 @@ def _empty_mirror():
 
     Ticket.objects.all().delete()
     SyncState.objects.all().delete()
-
-
-def _wait_until_up(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urlopen(f"{url}/__simulator__/status", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"The simulator did not start on {url}")
