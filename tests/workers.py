@@ -29,8 +29,20 @@ def wait_for(predicate, timeout=40.0) -> bool:
     return False
 
 
+def purge_queue(broker_url: str) -> None:
+    """Empty the task queue: every test that commits an action or a notice enqueues its task, with no
+    worker to take it, so a shared broker holds hundreds of stale tasks a new worker would chew
+    through before the test's own."""
+    from dashboard.celery import app
+
+    with app.connection_for_write(broker_url) as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+
+
 def start_worker(env: dict, *, beat_schedule: Path | None = None, log=subprocess.DEVNULL, hostname=None):
-    """A solo-pool worker (with beat when given a schedule file) on the test database."""
+    """A solo-pool worker (with beat when given a schedule file) on the test database, its queue emptied
+    first."""
+    purge_queue(env.get("CELERY_BROKER_URL") or settings.CELERY_BROKER_URL)
     command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo",
                "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
     if beat_schedule is not None:
