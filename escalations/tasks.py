@@ -40,9 +40,7 @@ def _run(full: bool) -> dict | None:
         return None
     # The sync has refreshed the clocks of the tickets it saved; evaluate at once rather than at the
     # next beat tick, so a ticket that just went wrong in Odoo is escalated within one sync period.
-    evaluation = evaluate_escalations()
-    result["escalations"] = {"raised": evaluation.raised, "moved_up": evaluation.moved_up,
-                             "ended": evaluation.ended}
+    result["escalations"] = evaluate_escalations().counts()
     return result
 
 
@@ -62,7 +60,7 @@ def evaluate():
     result = evaluate_escalations()
     if result.raised or result.moved_up or result.ended:
         logger.info("%s", result.summary())
-    return {"raised": result.raised, "moved_up": result.moved_up, "ended": result.ended}
+    return result.counts()
 
 
 @shared_task(name="escalations.tasks.send_odoo_action", ignore_result=True)

@@ -46,6 +46,9 @@ class EvaluationResult:
     def ended(self) -> int:
         return len(self.ended_ids)
 
+    def counts(self) -> dict:
+        return {"raised": self.raised, "moved_up": self.moved_up, "ended": self.ended}
+
     def as_dict(self) -> dict:
         return {
             "raised": self.raised, "moved_up": self.moved_up, "ended": self.ended,

@@ -192,8 +192,3 @@ class SyncState(models.Model):
     def load(cls) -> "SyncState":
         state, _ = cls.objects.get_or_create(pk=1)
         return state
-
-    @property
-    def major_version(self) -> int | None:
-        head = self.server_version.split("~")[-1].split(".")[0]
-        return int(head) if head.isdigit() else None

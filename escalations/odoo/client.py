@@ -74,6 +74,12 @@ class OdooConfig:
         return f"OdooConfig(url={self.url!r}, db={self.db!r}, user={self.user!r})"
 
 
+def major_version(server_version: str) -> int:
+    """17 for "17.0", "17.0+e" and "saas~17.2"; 0 when unknown."""
+    head = server_version.split("~")[-1].split(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
 def _translate(exc: Exception) -> OdooError:
     """Map whatever odoorpc/urllib raised to one of the app's errors."""
     if isinstance(exc, OdooError):
@@ -219,13 +225,9 @@ class OdooClient:
             "subtype_xmlid": "mail.mt_note" if internal else "mail.mt_comment",
         }
         # Odoo 17+ escapes a plain str body; the flag says the HTML is ours and meant.
-        if (self._major_version() or 0) >= 17:
+        if major_version(self.server_version) >= 17:
             kwargs["body_is_html"] = True
         return self.call(model, "message_post", [[record_id]], kwargs, retry=False)
-
-    def _major_version(self) -> int | None:
-        head = self.server_version.split("~")[-1].split(".")[0]
-        return int(head) if head.isdigit() else None
 
     # -- plumbing -----------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .client import OdooClient
+from .client import OdooClient, major_version
 from .errors import OdooAccessDenied, OdooRejected
 
 ENTERPRISE = "enterprise"
@@ -98,8 +98,7 @@ class HelpdeskSchema:
 
     @property
     def major_version(self) -> int:
-        head = self.server_version.split("~")[-1].split(".")[0]
-        return int(head) if head.isdigit() else 0
+        return major_version(self.server_version)
 
     def ticket_read_fields(self) -> list[str]:
         return sorted(set(self.ticket_fields.values()))
