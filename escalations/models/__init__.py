@@ -1,6 +1,7 @@
 from .audit import AuditEntry
 from .calendar import CalendarAttendance, CalendarLeave, WorkingCalendar
 from .clock import TicketClock, TicketStageChange
+from .display import WallDisplay
 from .escalation import EndReason, Escalation, EscalationEvent, Trigger
 from .mirror import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
 from .notice import Notice
@@ -11,5 +12,5 @@ __all__ = [
     "Agent", "AuditEntry", "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
     "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Notice", "OdooAction", "Profile", "SlaStatus",
     "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
-    "WorkingCalendar",
+    "WallDisplay", "WorkingCalendar",
 ]
