@@ -28,3 +28,4 @@ bench: $(VENV)/.installed
 	$(PY) manage.py benchmark_sync
 	$(PY) manage.py benchmark_engine
 	$(PY) manage.py benchmark_actions
+	$(PY) manage.py benchmark_queue

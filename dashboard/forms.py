@@ -3,6 +3,11 @@
 from django import forms
 
 from escalations.models import Agent, EscalationLevel, Team
+from escalations.queue import QueueFilters
+from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED
+
+SLA_CHOICES = [(BREACHED, "Breached"), (AT_RISK, "At risk"), (ON_TRACK, "On track"), (PAUSED, "Paused"),
+               (NO_SLA, "No SLA")]
 
 
 class SeenForm(forms.Form):
@@ -28,3 +33,38 @@ class EscalateForm(SeenForm):
 
 class NoteForm(forms.Form):
     body = forms.CharField(max_length=10_000)
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, from the URL so that a view can be bookmarked. Bad values are ignored
+    (a stale bookmark shows the whole queue, not an error page)."""
+
+    TABS = [("escalated", "Escalated"), ("at_risk", "At risk, not escalated")]
+
+    tab = forms.ChoiceField(choices=TABS, required=False)
+    team = forms.ModelChoiceField(Team.objects.filter(active=True), required=False, empty_label="All teams")
+    level = forms.TypedChoiceField(
+        choices=[("", "All levels"), *[(n, f"Level {n}") for n in range(1, 6)]], coerce=int, required=False,
+        empty_value=None,
+    )
+    sla = forms.ChoiceField(choices=[("", "Any SLA state"), *SLA_CHOICES], required=False)
+    mine = forms.BooleanField(required=False, label="Mine")
+    page = forms.IntegerField(min_value=1, required=False)
+
+    def _data(self) -> dict:
+        self.is_valid()
+        return self.cleaned_data  # the fields that are valid; an invalid one is left out
+
+    def filters(self) -> QueueFilters:
+        data = self._data()
+        team = data.get("team")
+        return QueueFilters(team_id=team.pk if team else None, level=data.get("level"),
+                            sla=data.get("sla") or None, mine=bool(data.get("mine")))
+
+    @property
+    def current_tab(self) -> str:
+        return self._data().get("tab") or "escalated"
+
+    @property
+    def page_number(self) -> int:
+        return self._data().get("page") or 1

@@ -119,7 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "tickets"
+LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -163,6 +163,8 @@ OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 10)
 # An action inflight for longer than this is taken to belong to a dead worker and is re-queued; keep it
 # above the longest send (about 8 Odoo calls of up to ODOO_TIMEOUT each), or a slow send may run twice.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+# How often an open queue page asks whether anything changed (an unchanged answer is an empty 204).
+QUEUE_POLL_SECONDS = env_int("QUEUE_POLL_SECONDS", 10)
 # Retries while Odoo is unreachable: base * 2^(attempt-1) seconds, capped.
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 5)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)

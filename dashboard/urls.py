@@ -2,10 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import actions, ticket, tickets
+from dashboard.views import action_forms, actions, queue, ticket, tickets
 
 urlpatterns = [
-    path("", tickets.ticket_list, name="tickets"),
+    path("", queue.queue, name="queue"),
+    path("tickets/", tickets.ticket_list, name="tickets"),
+    path("tickets/<int:ticket_id>/row/", action_forms.row, name="queue-row"),
+    path("tickets/<int:ticket_id>/form/<slug:kind>/", action_forms.action_form, name="action-form"),
+    path("agents/", action_forms.agent_search, name="agent-search"),
     path("tickets/<int:ticket_id>/", ticket.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/accept/", actions.accept, name="action-accept"),
     path("tickets/<int:ticket_id>/reassign/", actions.reassign, name="action-reassign"),

@@ -1,5 +1,5 @@
-"""What the benchmark commands share: a throw-away test database, and the simulator in its own process
-(as Odoo would be), with the app's settings pointed at it."""
+"""What the benchmark commands share: a throw-away test database, the simulator in its own process
+(as Odoo would be) with the app's settings pointed at it, and bulk-made teams and tickets."""
 
 from __future__ import annotations
 
@@ -9,11 +9,26 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from urllib.request import urlopen
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
+
+from escalations.models import (
+    Agent,
+    EscalationLevel,
+    EscalationPolicy,
+    Stage,
+    Tag,
+    Team,
+    Ticket,
+    TicketClock,
+    TicketStageChange,
+)
+from escalations.sync import bulk
 
 
 @contextmanager
@@ -59,3 +74,69 @@ def _wait_until_up(url: str, timeout: float = 120) -> None:
         except OSError:
             time.sleep(0.2)
     raise CommandError(f"The simulator did not start on {url}")
+
+
+# Firing tickets per kind, out of every 10 firing ones.
+MIX = ["at_risk", "at_risk", "breached", "breached", "no_update", "no_update", "reopened", "unassigned",
+       "tagged", "tagged"]
+
+
+def bench_teams_create(count: int) -> None:
+    Stage.objects.bulk_create([Stage(odoo_id=1, name="In progress"),
+                               Stage(odoo_id=2, name="Solved", is_closed=True)])
+    Agent.objects.create(odoo_id=1, name="Agent")
+    Tag.objects.bulk_create([Tag(odoo_id=1, name="Escalate"), Tag(odoo_id=2, name="Billing")])
+    for number in range(1, count + 1):
+        team = Team.objects.create(odoo_id=number, name=f"Team {number}", use_sla=True)
+        policy = EscalationPolicy.objects.create(
+            team=team, at_risk_within=timedelta(hours=1), no_update_after=timedelta(hours=8),
+            unassigned_priority="3", unassigned_after=timedelta(minutes=30),
+        )
+        EscalationLevel.objects.create(policy=policy, number=1, name="Team lead",
+                                       accept_within=timedelta(minutes=30))
+        EscalationLevel.objects.create(policy=policy, number=2, name="Senior support")
+
+
+def bench_tickets_create(count: int, firing: int, *, now) -> None:
+    """Bulk rows (COPY on PostgreSQL). Ticket i fires when i < firing, its kind by MIX."""
+    teams = Team.objects.count()
+    tickets, clocks, tags, changes = [], [], [], []
+    for i in range(count):
+        kind = MIX[i % len(MIX)] if i < firing else None
+        odoo_id = 1_000_000 + i
+        tickets.append(_ticket(odoo_id, team=1 + i % teams, kind=kind, now=now))
+        clocks.append(_clock(odoo_id, kind=kind, now=now))
+        if kind == "tagged":
+            tags.append({"ticket_id": odoo_id, "tag_id": 1})
+        elif i % 7 == 0:
+            tags.append({"ticket_id": odoo_id, "tag_id": 2})
+        if kind == "reopened":
+            changes.append({"ticket_id": odoo_id, "stage_id": 1, "from_stage_id": 2,
+                            "at": now - timedelta(minutes=10)})
+    bulk.insert(Ticket, tickets)
+    bulk.insert(TicketClock, clocks)
+    bulk.insert(Ticket.tags.through, tags)
+    bulk.insert(TicketStageChange, changes)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # what autovacuum would have done on a live database
+
+
+def _ticket(odoo_id: int, *, team: int, kind, now) -> dict:
+    return {
+        "odoo_id": odoo_id, "reference": f"T{odoo_id}", "name": f"Ticket {odoo_id}", "team_id": team,
+        "stage_id": 1, "assignee_id": None if kind == "unassigned" else 1,
+        "priority": "3" if kind == "unassigned" else "1", "customer_id": None, "customer_name": "",
+        "customer_email": "", "active": True, "created_at": now - timedelta(hours=2), "assigned_at": None,
+        "closed_at": None, "stage_changed_at": None,
+        "odoo_write_date": now - timedelta(hours=9 if kind == "no_update" else 1),
+        "sla_deadline": None, "synced_at": now, "deleted_at": None,
+    }
+
+
+def _clock(odoo_id: int, *, kind, now) -> dict:
+    deadline = now + {"at_risk": timedelta(minutes=30), "breached": timedelta(minutes=-30)}.get(
+        kind, timedelta(hours=4))
+    return {"ticket_id": odoo_id, "deadline": deadline, "source": TicketClock.Source.ODOO,
+            "window_start": now - timedelta(hours=4), "at_risk_at": deadline - timedelta(hours=1),
+            "paused": False, "computed_at": now}

@@ -8,10 +8,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from escalations.models import EscalationLevel, EscalationPolicy, Team
+from escalations.models import Agent, EscalationLevel, EscalationPolicy, Profile, Team
 
 TEAM_LEADS = "Team leads"
 
@@ -54,4 +55,15 @@ def demo_policies_ensure() -> int:
             policy=policy, number=2, name="Support manager", notify_emails="support-managers@example.com"
         )
         created += 1
+    _lead_all_teams(lead)
     return created
+
+
+def _lead_all_teams(lead: User) -> None:
+    """The demo lead leads every team and works as an Odoo user, so that every button works."""
+    profile, _ = Profile.objects.get_or_create(user=lead)
+    profile.teams.add(*Team.objects.filter(active=True))
+    if profile.agent is None:
+        profile.agent = (Agent.objects.filter(active=True, profile__isnull=True)
+                         .exclude(login=settings.ODOO_USER).order_by("name").first())
+        profile.save()

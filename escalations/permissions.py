@@ -38,6 +38,15 @@ def led_team_ids(user) -> set[int]:
     return set(Team.objects.filter(leads__user=user).values_list("pk", flat=True))
 
 
+def acting_team_ids(user) -> set[int] | None:
+    """The teams whose tickets this user may act on: None for all (a supervisor), empty to read only."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if is_supervisor(user):
+        return None
+    return led_team_ids(user)
+
+
 def can_act_on_team(user, team_id: int | None) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False

@@ -38,3 +38,18 @@ _PRIORITIES = {"0": "Low", "1": "Medium", "2": "High", "3": "Urgent"}
 @register.filter
 def priority_label(key: str) -> str:
     return _PRIORITIES.get(key, key)
+
+
+@register.filter
+def time_left(deadline, now) -> timedelta | None:
+    """`{{ row.deadline|time_left:now|duration }}`: the server's first value of a ticking countdown."""
+    return deadline - now if deadline and now else None
+
+
+_ICONS = {"breached": "✖", "at_risk": "▲", "on_track": "●", "paused": "‖", "reached": "✔", "none": "–"}
+
+
+@register.filter
+def sla_icon(state: str) -> str:
+    """A shape per SLA state, beside its colour and word: colour is never the only signal."""
+    return _ICONS.get(state, "")

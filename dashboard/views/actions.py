@@ -1,7 +1,9 @@
 """The action endpoints: POST only, CSRF-checked, each one access helper -> domain function -> answer.
 
-An htmx request gets the `_action_result.html` partial (with a 4xx status when refused); a plain form
-post gets a message and a redirect back. Bad input is a 400 with the form's errors, never a 500.
+An htmx request from the queue (`render=row`) gets the ticket's row back with the message in it;
+another htmx request gets the `_action_result.html` partial; both carry a 4xx status when refused
+(the page's htmx config swaps those too). A plain form post gets a message and a redirect back. Bad
+input is a 400 with the form's errors, never a 500.
 """
 
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.access import odoo_action_for_user, ticket_for_action
 from dashboard.forms import DeescalateForm, EscalateForm, NoteForm, ReassignForm, SeenForm
+from dashboard.views.action_forms import render_row
 from escalations.actions import (
     action_accept,
     action_cancel,
@@ -29,32 +32,38 @@ from escalations.permissions import ActionDenied
 PARTIAL = "dashboard/_action_result.html"
 
 
-def _answer(request, *, message: str, ok: bool, action=None, status: int = 200) -> HttpResponse:
+def _answer(request, *, message: str, ok: bool, ticket_id: int, action=None,
+            status: int = 200) -> HttpResponse:
+    if request.htmx and request.POST.get("render") == "row":
+        return render_row(request, ticket_id, message=message, ok=ok, status=status)
     if request.htmx:
         context = {"message": message, "ok": ok, "action": action}
         return render(request, PARTIAL, context, status=status)
     (messages.success if ok else messages.error)(request, message)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "tickets"
+        target = "queue"
     return redirect(target)
 
 
-def _invalid(request, form) -> HttpResponse:
+def _invalid(request, form, ticket_id: int) -> HttpResponse:
     errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
-    return _answer(request, message=f"Please check the form ({errors}).", ok=False, status=400)
+    return _answer(request, message=f"Please check the form ({errors}).", ok=False, ticket_id=ticket_id,
+                   status=400)
 
 
-def _run(request, do, *, done: str) -> HttpResponse:
+def _run(request, ticket_id: int, do, *, done: str) -> HttpResponse:
     try:
         action = do()
     except ActionDenied as exc:
-        return _answer(request, message=exc.message, ok=False, status=403)
+        return _answer(request, message=exc.message, ok=False, ticket_id=ticket_id, status=403)
     except EscalationError as exc:
-        return _answer(request, message=exc.message, ok=False, status=409)
+        return _answer(request, message=exc.message, ok=False, ticket_id=ticket_id, status=409)
     if action is None:
-        return _answer(request, message="Nothing to change: this is already done.", ok=True)
-    return _answer(request, message=f"{done} It will show in Odoo within seconds.", ok=True, action=action)
+        return _answer(request, message="Nothing to change: this is already done.", ok=True,
+                       ticket_id=ticket_id)
+    return _answer(request, message=f"{done} It will show in Odoo within seconds.", ok=True, action=action,
+                   ticket_id=ticket_id)
 
 
 @require_POST
@@ -63,9 +72,10 @@ def accept(request, ticket_id: int):
     ticket = ticket_for_action(request, ticket_id)
     form = SeenForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, form)
+        return _invalid(request, form, ticket_id)
     seen = form.cleaned_data["seen_write_date"]
-    return _run(request, lambda: action_accept(ticket=ticket, user=request.user, seen_write_date=seen),
+    return _run(request, ticket_id,
+                lambda: action_accept(ticket=ticket, user=request.user, seen_write_date=seen),
                 done="You took this ticket.")
 
 
@@ -75,9 +85,9 @@ def reassign(request, ticket_id: int):
     ticket = ticket_for_action(request, ticket_id)
     form = ReassignForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, form)
+        return _invalid(request, form, ticket_id)
     data = form.cleaned_data
-    return _run(request, lambda: action_reassign(
+    return _run(request, ticket_id, lambda: action_reassign(
         ticket=ticket, user=request.user, agent=data["agent"], team=data["team"], note=data["note"],
         seen_write_date=data["seen_write_date"]), done="Reassigned.")
 
@@ -88,12 +98,13 @@ def deescalate(request, ticket_id: int):
     ticket = ticket_for_action(request, ticket_id)
     form = DeescalateForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, form)
+        return _invalid(request, form, ticket_id)
     escalation = Escalation.objects.filter(ticket=ticket, ended_at__isnull=True).first()
     if escalation is None:
-        return _answer(request, message="This ticket has no open escalation.", ok=False, status=409)
+        return _answer(request, message="This ticket has no open escalation.", ok=False, ticket_id=ticket_id,
+                       status=409)
     data = form.cleaned_data
-    return _run(request, lambda: action_deescalate(
+    return _run(request, ticket_id, lambda: action_deescalate(
         escalation=escalation, user=request.user, reason=data["reason"], step_down=data["step_down"],
         seen_write_date=data["seen_write_date"]), done="De-escalated.")
 
@@ -104,9 +115,9 @@ def escalate(request, ticket_id: int):
     ticket = ticket_for_action(request, ticket_id)
     form = EscalateForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, form)
+        return _invalid(request, form, ticket_id)
     data = form.cleaned_data
-    return _run(request, lambda: action_escalate(
+    return _run(request, ticket_id, lambda: action_escalate(
         ticket=ticket, user=request.user, level=data["level"], reason=data["reason"],
         seen_write_date=data["seen_write_date"]), done=f"Escalated to {data['level']}.")
 
@@ -117,9 +128,10 @@ def note(request, ticket_id: int):
     ticket = ticket_for_action(request, ticket_id)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, form)
+        return _invalid(request, form, ticket_id)
     body = form.cleaned_data["body"]
-    return _run(request, lambda: action_note(ticket=ticket, user=request.user, body=body), done="Note added.")
+    return _run(request, ticket_id, lambda: action_note(ticket=ticket, user=request.user, body=body),
+                done="Note added.")
 
 
 @require_POST
@@ -128,9 +140,10 @@ def confirm(request, action_id: int):
     action = odoo_action_for_user(request, action_id)
     if not action_confirm(action=action, user=request.user):
         return _answer(request, message="This action is no longer waiting for confirmation.", ok=False,
-                       action=action, status=409)
+                       action=action, ticket_id=action.ticket_id, status=409)
     action.refresh_from_db()
-    return _answer(request, message="Confirmed: it will be applied in Odoo.", ok=True, action=action)
+    return _answer(request, message="Confirmed: it will be applied in Odoo.", ok=True, action=action,
+                   ticket_id=action.ticket_id)
 
 
 @require_POST
@@ -139,6 +152,7 @@ def cancel(request, action_id: int):
     action = odoo_action_for_user(request, action_id)
     if not action_cancel(action=action, user=request.user):
         return _answer(request, message="Too late to cancel: it is being or was applied.", ok=False,
-                       action=action, status=409)
+                       action=action, ticket_id=action.ticket_id, status=409)
     action.refresh_from_db()
-    return _answer(request, message="Cancelled: nothing will be written to Odoo.", ok=True, action=action)
+    return _answer(request, message="Cancelled: nothing will be written to Odoo.", ok=True, action=action,
+                   ticket_id=action.ticket_id)

@@ -1,0 +1,68 @@
+"""The small forms of the queue's rows (reassign, de-escalate, escalate, note), opened in place by htmx.
+
+GET only: each returns the ticket's row with its form open below it; the form posts to the action
+views (dashboard.views.actions), which answer with the row again.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard.access import mark_actable, ticket_for_action
+from escalations.models import Agent, EscalationLevel, SyncState, Team
+from escalations.queue import queue_row
+
+ROW = "dashboard/queue.html#row"
+FORMS = {"reassign", "deescalate", "escalate", "note"}
+AGENT_CHOICES = 30  # the picker shows this many; typing narrows it down
+
+
+def render_row(request, ticket_id: int, *, status: int = 200, **context) -> HttpResponse:
+    """The ticket's queue row (with a message or an open form when given)."""
+    now = timezone.now()
+    row = queue_row(ticket_id, now=now, server_version=SyncState.load().server_version)
+    if row is None:
+        raise Http404("No such ticket.")
+    mark_actable([row], request.user)
+    return render(request, ROW, {"row": row, "now": now, **context}, status=status)
+
+
+@require_GET
+@login_required
+def action_form(request, ticket_id: int, kind: str):
+    if kind not in FORMS:
+        raise Http404("No such form.")
+    ticket = ticket_for_action(request, ticket_id)
+    context = {"action_form": kind, "action_form_template": f"dashboard/forms/{kind}.html", "ticket": ticket}
+    if kind == "reassign":
+        context["agents"] = agent_choices("")
+        context["teams"] = Team.objects.filter(active=True)
+    if kind == "escalate":
+        context["levels"] = EscalationLevel.objects.filter(
+            policy__team_id=ticket.team_id, policy__active=True, policy__allow_manual=True)
+    return render_row(request, ticket_id, **context)
+
+
+@require_GET
+@login_required
+def row(request, ticket_id: int):
+    """The row alone: what "Close" on an open form asks for."""
+    ticket_for_action(request, ticket_id)
+    return render_row(request, ticket_id)
+
+
+def agent_choices(query: str):
+    agents = Agent.objects.filter(active=True).only("odoo_id", "name", "email")
+    if query:
+        agents = agents.filter(name__icontains=query) | agents.filter(email__icontains=query)
+    return agents.order_by("name")[:AGENT_CHOICES]
+
+
+@require_GET
+@login_required
+def agent_search(request):
+    """The picker's options for what the lead typed (name or email)."""
+    query = request.GET.get("q", "").strip()[:100]
+    return render(request, "dashboard/forms/agent_options.html", {"agents": agent_choices(query)})

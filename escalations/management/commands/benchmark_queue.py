@@ -1,0 +1,90 @@
+"""`python manage.py benchmark_queue`: how long the supervisor's queue page takes with 5,000 open escalations.
+
+On a throw-away test database: 20 teams with a two-level policy each, 20,000 open tickets of which
+5,000 fire a trigger; one evaluation raises their escalations; a few hundred write-backs wait in the
+outbox. Then each page is requested through Django's full stack (middleware, session, view, template)
+with the test client, as a logged-in supervisor: the page, its polling partial when something changed,
+the same poll when nothing changed (204), and a filtered view. Median and p95 over the runs, and the
+SQL queries of one request.
+"""
+
+import statistics
+import time
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from escalations.benchmarks import bench_teams_create, bench_tickets_create, database_name, test_database
+from escalations.engine import evaluate_escalations
+from escalations.models import Escalation, OdooAction
+
+
+class Command(BaseCommand):
+    help = "Time the escalation queue page with 5,000 open escalations (median and p95)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--escalations", type=int, default=5_000)
+        parser.add_argument("--tickets", type=int, default=20_000)
+        parser.add_argument("--runs", type=int, default=50)
+
+    def handle(self, *args, escalations, tickets, runs, **options):
+        with test_database():
+            now = timezone.now().replace(microsecond=0)
+            bench_teams_create(20)
+            bench_tickets_create(tickets, escalations, now=now)
+            evaluate_escalations(now=now)
+            _pending_actions(300, now=now)
+            open_count = Escalation.objects.filter(ended_at__isnull=True).count()
+            self.stdout.write(f"database: {database_name()}; {open_count:,} open escalations, "
+                              f"{tickets:,} open tickets, {OdooAction.objects.count()} pending write-backs")
+            client = Client(SERVER_NAME="localhost")
+            client.force_login(User.objects.create_superuser("bench", "bench@example.com", None))
+            queue = reverse("queue")
+            page = client.get(queue)
+            since = page.content.decode().split("since=")[1].split('"')[0].split("&")[0]
+            self._measure(client, "queue page", queue, {}, runs)
+            self._measure(client, "polling partial, something changed", queue, {"since": "old"}, runs,
+                          htmx=True)
+            self._measure(client, "polling partial, nothing changed (204)", queue, {"since": since}, runs,
+                          htmx=True)
+            self._measure(client, "filtered: one team, breached", queue, {"team": 3, "sla": "breached"}, runs)
+            self._measure(client, "second tab: at risk, not escalated", queue, {"tab": "at_risk"}, runs)
+
+    def _measure(self, client: Client, label: str, path: str, params: dict, runs: int, htmx=False) -> None:
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        for _ in range(3):  # warm the caches (templates, query plans)
+            client.get(path, params, **headers)
+        queries = []
+
+        def count(execute, sql, *rest):
+            queries.append(sql)
+            return execute(sql, *rest)
+
+        # Not CaptureQueriesContext: the request_started signal resets the connection's query log.
+        with connection.execute_wrapper(count):
+            response = client.get(path, params, **headers)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(path, params, **headers)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+        self.stdout.write(f"{label}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
+                          f"({runs} runs, HTTP {response.status_code}, {len(response.content):,} bytes, "
+                          f"{len(queries)} SQL queries)")
+
+
+def _pending_actions(count: int, *, now) -> None:
+    """Write-backs still on their way, so that the rows show them (bulk: no task is enqueued)."""
+    escalations = Escalation.objects.filter(ended_at__isnull=True).order_by("ticket__clock__deadline")[:count]
+    OdooAction.objects.bulk_create([
+        OdooAction(ticket_id=e.ticket_id, escalation=e, kind=OdooAction.Kind.ACCEPT, created_at=now,
+                   state=OdooAction.State.AWAITING_RETRY, last_error="Odoo could not be reached: timeout",
+                   payload={"values": {}})
+        for e in escalations
+    ])

@@ -1,0 +1,238 @@
+"""The escalation queue: open escalations, most urgent first, with their counts per SLA state.
+
+One read model for its three readers: the supervisor dashboard, the wall display and the JSON feed.
+Whatever the number of escalations, a queue costs a fixed number of queries: the counts (one
+aggregate), one page of rows (one join), and the page's write-backs still on their way to Odoo.
+
+The SLA state is worked out in the database from the ticket's clock (escalations.sla), so that the
+queue can be filtered and counted by it; the countdown itself ticks in the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import Case, When
+
+from escalations.models import Escalation, EscalationLevel, OdooAction, Ticket
+from escalations.odoo.links import ticket_url
+from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED
+
+SLA_STATES = (BREACHED, AT_RISK, ON_TRACK, PAUSED, NO_SLA)
+# A failed write-back stays on its row this long, so that the lead sees it without it lingering forever.
+SHOW_FAILED_FOR = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the lead narrowed the queue to; every field optional."""
+
+    team_id: int | None = None
+    level: int | None = None  # the level's number, across policies
+    sla: str | None = None
+    mine: bool = False
+
+
+@dataclass
+class QueueRow:
+    ticket: Ticket
+    sla: str
+    escalation: Escalation | None = None  # None on the "at risk, not escalated" tab
+    actions: list[OdooAction] = field(default_factory=list)
+    odoo_url: str = ""
+    can_act: bool = False  # set by the view, for this viewer
+
+    @property
+    def deadline(self) -> datetime | None:
+        clock = getattr(self.ticket, "clock", None)
+        return clock.deadline if clock else None
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Since when the escalation waits for someone to accept it at its level."""
+        if self.escalation is None or self.escalation.accepted_at is not None:
+            return None
+        return self.escalation.level_since
+
+    def fingerprint(self) -> tuple:
+        t, e = self.ticket, self.escalation
+        return (
+            t.pk, t.name, t.assignee_id, t.team_id, t.stage_id, t.priority, str(t.odoo_write_date),
+            str(self.deadline), self.sla,
+            (e.pk, e.level_id, e.accepted_by_id, str(e.level_since)) if e else None,
+            tuple((a.pk, a.state) for a in self.actions),
+        )
+
+
+@dataclass
+class Queue:
+    rows: list[QueueRow]
+    counts: dict[str, int]  # total, unassigned, unaccepted and one per SLA state
+    total: int  # rows matching the filters (the counts ignore the SLA filter, to serve as its tabs)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever anything shown changes (not the ticking time): polling compares it."""
+        data = repr(([row.fingerprint() for row in self.rows], sorted(self.counts.items()), self.total))
+        return hashlib.sha1(data.encode()).hexdigest()[:16]
+
+
+def sla_expression(now: datetime, prefix: str = "ticket__") -> Case:
+    """The SLA state of a ticket's clock at `now`, as escalations.sla.sla_state decides it."""
+    clock = f"{prefix}clock__"
+    return Case(
+        When(**{f"{clock}paused": True}, then=Value(PAUSED)),
+        When(**{f"{clock}deadline__isnull": True}, then=Value(NO_SLA)),
+        When(**{f"{clock}deadline__lte": now}, then=Value(BREACHED)),
+        When(**{f"{clock}at_risk_at__lte": now}, then=Value(AT_RISK)),
+        default=Value(ON_TRACK),
+        output_field=CharField(),
+    )
+
+
+def _mine(user) -> Q:
+    """Escalations for this person: accepted by them, waiting at a level they are on, or assigned to them."""
+    waiting_for_me = Exists(EscalationLevel.members.through.objects.filter(
+        escalationlevel_id=OuterRef("level_id"), user_id=user.pk))
+    agent_id = getattr(getattr(user, "profile", None), "agent_id", None)
+    mine = Q(accepted_by=user) | (Q(accepted_at__isnull=True) & waiting_for_me)
+    if agent_id:
+        mine |= Q(ticket__assignee_id=agent_id)
+    return mine
+
+
+def open_escalations(*, now: datetime, filters: QueueFilters = QueueFilters(), user=None,
+                     team_ids: list[int] | None = None) -> QuerySet[Escalation]:
+    """Open escalations with their `sla` state annotated, filtered but for the SLA state."""
+    qs = Escalation.objects.filter(ended_at__isnull=True).annotate(sla=sla_expression(now))
+    if team_ids is not None:
+        qs = qs.filter(ticket__team_id__in=team_ids)
+    if filters.team_id:
+        qs = qs.filter(ticket__team_id=filters.team_id)
+    if filters.level:
+        qs = qs.filter(level__number=filters.level)
+    if filters.mine and user is not None and user.is_authenticated:
+        qs = qs.filter(_mine(user))
+    return qs
+
+
+def queue_counts(escalations: QuerySet[Escalation]) -> dict[str, int]:
+    """Everything the counters show, in one aggregate query."""
+    aggregates = {state: Count("pk", filter=Q(sla=state)) for state in SLA_STATES}
+    return escalations.aggregate(
+        total=Count("pk"),
+        unassigned=Count("pk", filter=Q(ticket__assignee__isnull=True)),
+        unaccepted=Count("pk", filter=Q(accepted_at__isnull=True)),
+        **aggregates,
+    )
+
+
+def urgency_order(prefix: str = "ticket__") -> list:
+    """Breached first (the longest overdue first), then the least time left; no running SLA last."""
+    return [F(f"{prefix}clock__deadline").asc(nulls_last=True)]
+
+
+def escalation_queue(*, now: datetime, filters: QueueFilters = QueueFilters(), user=None,
+                     team_ids: list[int] | None = None, limit: int = 50, offset: int = 0,
+                     server_version: str = "") -> Queue:
+    """One page of the queue, most urgent first, with the counts; three queries whatever its size."""
+    base = open_escalations(now=now, filters=filters, user=user, team_ids=team_ids)
+    counts = queue_counts(base)
+    if filters.sla:
+        base = base.filter(sla=filters.sla)
+    total = counts.get(filters.sla, 0) if filters.sla else counts["total"]
+    page = list(
+        base.select_related("ticket__team", "ticket__stage", "ticket__assignee", "ticket__clock", "level",
+                            "accepted_by")
+        .order_by(*urgency_order(), "level_since", "pk")[offset:offset + limit]
+    )
+    rows = [QueueRow(ticket=e.ticket, escalation=e, sla=e.sla) for e in page]
+    _attach(rows, now=now, server_version=server_version)
+    return Queue(rows=rows, counts=counts, total=total)
+
+
+def at_risk_not_escalated(*, now: datetime, filters: QueueFilters = QueueFilters(), user=None,
+                          team_ids: list[int] | None = None, limit: int = 50, offset: int = 0,
+                          server_version: str = "") -> Queue:
+    """Open tickets at risk or breached that no open escalation covers yet (the queue's second tab)."""
+    escalated = Escalation.objects.filter(ticket=OuterRef("pk"), ended_at__isnull=True)
+    qs = (
+        Ticket.objects.open()
+        .filter(clock__at_risk_at__lte=now, clock__paused=False)
+        .exclude(Exists(escalated))
+        .annotate(sla=sla_expression(now, prefix=""))
+    )
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    if filters.team_id:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.mine and user is not None:
+        qs = qs.filter(assignee_id=getattr(getattr(user, "profile", None), "agent_id", None))
+    counts = qs.aggregate(
+        total=Count("pk"), unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        **{state: Count("pk", filter=Q(sla=state)) for state in SLA_STATES},
+    )
+    if filters.sla:
+        qs = qs.filter(sla=filters.sla)
+    page = list(qs.select_related("team", "stage", "assignee", "clock")
+                .order_by(*urgency_order(prefix=""), "pk")[offset:offset + limit])
+    rows = [QueueRow(ticket=t, sla=t.sla) for t in page]
+    _attach(rows, now=now, server_version=server_version)
+    total = counts.get(filters.sla, 0) if filters.sla else counts["total"]
+    return Queue(rows=rows, counts=counts, total=total)
+
+
+def queue_row(ticket_id: int, *, now: datetime, server_version: str = "") -> QueueRow | None:
+    """One ticket's row as the queue shows it (after an action): its open escalation, if any."""
+    escalation = (
+        Escalation.objects.filter(ticket_id=ticket_id, ended_at__isnull=True)
+        .annotate(sla=sla_expression(now))
+        .select_related("ticket__team", "ticket__stage", "ticket__assignee", "ticket__clock", "level",
+                        "accepted_by")
+        .first()
+    )
+    if escalation is not None:
+        row = QueueRow(ticket=escalation.ticket, escalation=escalation, sla=escalation.sla)
+    else:
+        ticket = (Ticket.objects.filter(pk=ticket_id).annotate(sla=sla_expression(now, prefix=""))
+                  .select_related("team", "stage", "assignee", "clock").first())
+        if ticket is None:
+            return None
+        row = QueueRow(ticket=ticket, sla=ticket.sla)
+    _attach([row], now=now, server_version=server_version)
+    return row
+
+
+def _attach(rows: list[QueueRow], *, now: datetime, server_version: str) -> None:
+    """The write-backs not (yet) applied in Odoo, and the Odoo link, for each row: one query."""
+    waiting = waiting_actions([row.ticket.pk for row in rows], now=now)
+    for row in rows:
+        row.actions = waiting.get(row.ticket.pk, [])
+        row.odoo_url = ticket_url(row.ticket.pk, server_version=server_version)
+
+
+def waiting_actions(ticket_ids: list[int], *, now: datetime) -> dict[int, list[OdooAction]]:
+    """Actions pending, waiting for confirmation, or failed recently, per ticket, in the order made."""
+    if not ticket_ids:
+        return {}
+    recent_failure = Q(state=OdooAction.State.FAILED) & Q(
+        created_at__gte=now - SHOW_FAILED_FOR)
+    shown = Q(state__in=[*OdooAction.SENDABLE_STATES, OdooAction.State.INFLIGHT, OdooAction.State.STALE])
+    waiting: dict[int, list[OdooAction]] = {}
+    for action in (OdooAction.objects.filter(ticket__in=ticket_ids).filter(shown | recent_failure)
+                   .select_related("created_by").order_by("pk")):
+        waiting.setdefault(action.ticket_id, []).append(action)
+    return waiting
+
+
+def seconds_left(deadline: datetime | None, now: datetime) -> int | None:
+    return None if deadline is None else int((deadline - now).total_seconds())
+
+
+__all__ = [
+    "SLA_STATES", "Queue", "QueueFilters", "QueueRow", "at_risk_not_escalated", "escalation_queue",
+    "open_escalations", "queue_counts", "queue_row", "sla_expression", "urgency_order", "waiting_actions",
+]
