@@ -70,3 +70,16 @@ def test_the_notice_links_to_this_page(settings, escalated):
     settings.DASHBOARD_BASE_URL = "https://console.example.com/"
     url = ticket_dashboard_url(ticket_id=escalated.odoo_id)
     assert url == f"https://console.example.com/tickets/{escalated.odoo_id}/"
+
+
+def test_the_page_has_the_sla_timeline_and_the_tickets_queue_row_with_its_actions(client, lead, escalated):
+    from tests.outbox_helpers import make_lead
+
+    client.force_login(lead)
+    html = client.get(reverse("ticket", args=[escalated.odoo_id])).content.decode()
+    assert 'class="timeline-bar"' in html and "Resolve urgent in 4 hours" in html and ">Now<" not in html
+    assert "mark-now" in html and "mark-escalation" in html
+    assert f'id="ticket-{escalated.odoo_id}"' in html and "read only" in html  # not a lead yet
+    make_lead(lead, teams=[escalated.team])
+    html = client.get(reverse("ticket", args=[escalated.odoo_id])).content.decode()
+    assert "Reassign…" in html and "Note…" in html and "read only" not in html

@@ -4,6 +4,8 @@ GET only: each returns the ticket's row with its form open below it; the form po
 views (dashboard.views.actions), which answer with the row again.
 """
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -16,6 +18,7 @@ from escalations.queue import queue_row
 
 ROW = "dashboard/queue.html#row"
 FORMS = {"reassign", "deescalate", "escalate", "note"}
+SELECT_ID = re.compile(r"agent-\d{1,12}")
 AGENT_CHOICES = 30  # the picker shows this many; typing narrows it down
 
 
@@ -37,7 +40,7 @@ def action_form(request, ticket_id: int, kind: str):
     ticket = ticket_for_action(request, ticket_id)
     context = {"action_form": kind, "action_form_template": f"dashboard/forms/{kind}.html", "ticket": ticket}
     if kind == "reassign":
-        context["agents"] = agent_choices("")
+        context["agents"], context["select_id"] = agent_choices(""), f"agent-{ticket_id}"
         context["teams"] = Team.objects.filter(active=True)
     if kind == "escalate":
         context["levels"] = EscalationLevel.objects.filter(
@@ -63,6 +66,11 @@ def agent_choices(query: str):
 @require_GET
 @login_required
 def agent_search(request):
-    """The picker's options for what the lead typed (name or email)."""
+    """The picker for what the lead typed (name or email): a whole <select>, as a browser drops bare
+    <option>s swapped in on their own."""
     query = request.GET.get("q", "").strip()[:100]
-    return render(request, "dashboard/forms/agent_options.html", {"agents": agent_choices(query)})
+    select_id = request.GET.get("for", "")
+    if not SELECT_ID.fullmatch(select_id):
+        select_id = "agent"
+    return render(request, "dashboard/forms/agent_select.html",
+                  {"agents": agent_choices(query), "select_id": select_id})

@@ -1,6 +1,7 @@
-"""A ticket's page: its fields, its SLA deadlines, its escalations with their history, the link to Odoo.
+"""A ticket's page: its fields, its SLA timeline and deadlines, its row of the queue with the actions,
+its escalations with their history, its write-backs to Odoo, and the link that opens it in Odoo.
 
-The page the notices link to; the dashboard issue grows it (timeline, actions in place).
+The page the notices link to.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -8,8 +9,11 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from dashboard.access import mark_actable
+from dashboard.timeline import sla_timeline
 from escalations.models import EscalationEvent, OdooAction, SyncState, Ticket
 from escalations.odoo.links import ticket_url
+from escalations.queue import queue_row
 from escalations.sla import ticket_sla
 
 
@@ -27,13 +31,20 @@ def ticket_detail(request, ticket_id: int):
         ),
         odoo_id=ticket_id,
     )
-    now = timezone.now()
+    now, server_version = timezone.now(), SyncState.load().server_version
+    sla = ticket_sla(ticket=ticket, now=now)
+    escalations = ticket.escalations.all()
+    row = queue_row(ticket.pk, now=now, server_version=server_version)
+    mark_actable([row], request.user)
     context = {
         "ticket": ticket,
-        "sla": ticket_sla(ticket=ticket, now=now),
-        "escalations": ticket.escalations.all(),
+        "sla": sla,
+        "timeline": sla_timeline(created_at=ticket.created_at, sla=sla, now=now,
+                                 events=[event for e in escalations for event in e.events.all()]),
+        "row": row,
+        "escalations": escalations,
         "actions": OdooAction.objects.filter(ticket=ticket).select_related("created_by").order_by("-pk")[:20],
-        "odoo_url": ticket_url(ticket.odoo_id, server_version=SyncState.load().server_version),
+        "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
         "now": now,
     }
     return render(request, "dashboard/ticket.html", context)
