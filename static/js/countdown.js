@@ -1,5 +1,6 @@
 // Live countdowns. The server renders each deadline as <span data-deadline="ISO">; this rewrites the text
-// every second: time left ("1h 05m 12s"), or time overdue ("-12m 03s") with the class "overdue".
+// every second: time left ("1h 05m 12s"; "2d 3h 05m" when days away), or time overdue ("-12m 03s")
+// with the class "overdue".
 // <span data-since="ISO"> counts up instead ("waited 14m"). The browser's clock may be off (wall screens
 // often are), so the time is the server's: <body data-server-now="ISO"> gives the offset, renewed by
 // every htmx swap that carries a newer data-server-now.
@@ -19,8 +20,8 @@
     var s = Math.abs(Math.trunc(seconds));
     var days = Math.floor(s / 86400), hours = Math.floor(s % 86400 / 3600);
     var minutes = Math.floor(s % 3600 / 60), secs = s % 60;
-    if (days) return sign + days + "d " + hours + "h";
-    if (hours) return sign + hours + "h " + pad(minutes) + "m";
+    if (days) return sign + days + "d " + hours + "h " + pad(minutes) + "m";
+    if (hours) return sign + hours + "h " + pad(minutes) + "m " + pad(secs) + "s";
     return sign + minutes + "m " + pad(secs) + "s";
   }
 
