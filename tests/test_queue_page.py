@@ -195,3 +195,12 @@ def test_forms_of_another_teams_ticket_are_refused(client, level1):
     escalation = escalated(level1)
     client.force_login(make_lead(UserFactory(), teams=[], agent=AgentFactory()))
     assert client.get(reverse("action-form", args=[escalation.ticket_id, "reassign"])).status_code == 403
+
+
+def test_links_change_one_filter_and_keep_the_others(client, team_lead, level1, policy):
+    escalated(level1, left=timedelta(minutes=-1))
+    client.force_login(team_lead)
+    html = html_of(client.get(reverse("queue"), {"team": policy.team_id, "sla": "at_risk", "since": "x"}))
+    assert f'href="?team={policy.team_id}&amp;sla=breached"' in html
+    assert f'href="?team={policy.team_id}&amp;tab=at_risk"' in html  # a tab resets the SLA filter
+    assert "since=x" not in html.split('hx-get="')[0]

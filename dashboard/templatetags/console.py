@@ -53,3 +53,16 @@ _ICONS = {"breached": "✖", "at_risk": "▲", "on_track": "●", "paused": "‖
 def sla_icon(state: str) -> str:
     """A shape per SLA state, beside its colour and word: colour is never the only signal."""
     return _ICONS.get(state, "")
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with `changes` applied (an empty value drops the key), for links that
+    change one filter and keep the others: `href="?{% query_with sla='breached' %}"`."""
+    params = context["request"].GET.copy()
+    for key in ("since", "page", *changes):
+        params.pop(key, None)
+    for key, value in changes.items():
+        if value not in ("", None):
+            params[key] = value
+    return params.urlencode()

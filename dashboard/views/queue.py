@@ -39,7 +39,6 @@ def queue(request):
         "form": form, "tab": tab, "filters": filters, "queue": queue, "sync": sync, "now": now,
         "state_counts": [(state, queue.counts[state]) for state in SLA_STATES],
         "page": Paginator(range(queue.total), PAGE_SIZE).get_page(page_number),
-        "query": urlencode(params),
         "poll_url": f"{request.path}?{urlencode({**params, 'page': page_number, 'since': version})}",
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
     }
