@@ -235,6 +235,14 @@ NOTICE_INFLIGHT_TIMEOUT_SECONDS = env_int("NOTICE_INFLIGHT_TIMEOUT_SECONDS", 600
 # How often beat sweeps for stuck notices (and sends due reminders).
 NOTICE_SWEEP_INTERVAL_SECONDS = env_int("NOTICE_SWEEP_INTERVAL_SECONDS", 60)
 
+# --- Wall display ----------------------------------------------------------------------------------
+# How often a wall screen asks whether its queue changed (an unchanged answer is an empty 204).
+WALL_POLL_SECONDS = env_int("WALL_POLL_SECONDS", 10)
+# A wall warns that its data may be out of date when the last successful sync is older than this.
+WALL_STALE_AFTER_SECONDS = env_int("WALL_STALE_AFTER_SECONDS", 180)
+# Rows a wall renders; the screen shows as many as fit and says how many more there are.
+WALL_ROWS = env_int("WALL_ROWS", 30)
+
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
 # broker URL) when CELERY_BROKER_URL is set.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import action_forms, actions, queue, ticket, tickets
+from dashboard.views import action_forms, actions, api, queue, ticket, tickets, wall
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
@@ -20,5 +20,7 @@ urlpatterns = [
     path("actions/<int:action_id>/cancel/", actions.cancel, name="action-cancel"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("wall/<str:token>/", wall.wall, name="wall"),
+    path("api/queue/", api.queue_feed_view, name="api-queue"),
     path("admin/", admin.site.urls),
 ]

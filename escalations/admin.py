@@ -1,7 +1,8 @@
 """The admin: the mirror read-only (Odoo is the source of truth and the sync overwrites it), escalation
 policies set up here, and escalations with their append-only history shown read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from .models import (
     Agent,
@@ -20,7 +21,9 @@ from .models import (
     Tag,
     Team,
     Ticket,
+    WallDisplay,
 )
+from .walls import wall_display_renew, wall_display_revoke, wall_url
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -188,3 +191,64 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_select_related = ["escalation__ticket", "escalation__level", "level"]
     search_fields = ["email", "escalation__ticket__reference", "escalation__ticket__name"]
     date_hierarchy = "created_at"
+
+
+# -- wall displays: created and revoked here; the screen's URL (with its token) is shown only once ----
+
+
+@admin.register(WallDisplay)
+class WallDisplayAdmin(admin.ModelAdmin):
+    """Only a hash of each token is stored, so the URL appears once, in the message after creating
+    the display (or giving it a new token). Nothing here shows or edits the token itself."""
+
+    list_display = ["name", "team_shown", "token_shown", "created_at", "last_seen_at", "revoked"]
+    list_select_related = ["team"]
+    list_filter = ["team"]
+    search_fields = ["name"]
+    actions = ["revoke_displays", "renew_tokens"]
+
+    # Shown, read-only, once the display exists; never the token or its hash.
+    facts_fields = ["token_shown", "created_at", "created_by", "last_seen_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        return ["name", "team"] if obj is None else ["name", "team", *self.facts_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.facts_fields
+
+    @admin.display(description="team")
+    def team_shown(self, obj):
+        return obj.team or "All teams"
+
+    @admin.display(description="token")
+    def token_shown(self, obj):
+        return f"{obj.token_prefix}…"
+
+    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
+    def revoked(self, obj):
+        return not obj.is_active
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        obj.created_by = request.user
+        token = obj.new_token()
+        super().save_model(request, obj, form, change)
+        self._show_url_once(request, obj, token, "created")
+
+    @admin.action(description="Revoke the selected displays (their screens say so at their next refresh)")
+    def revoke_displays(self, request, queryset):
+        count = sum(wall_display_revoke(display=display) for display in queryset)
+        self.message_user(request, f"{count} display(s) revoked.", messages.SUCCESS)
+
+    @admin.action(description="Give the selected displays a new URL (the old one stops working)")
+    def renew_tokens(self, request, queryset):
+        for display in queryset:
+            self._show_url_once(request, display, wall_display_renew(display=display), "given a new URL")
+
+    def _show_url_once(self, request, display, token, what):
+        url = wall_url(token)
+        self.message_user(request, format_html(
+            'Wall display "{}" {}. Open this address on the screen; it is shown only this once: '
+            '<a href="{}" target="_blank" rel="noreferrer">{}</a>', display.name, what, url, url,
+        ), messages.SUCCESS)

@@ -27,6 +27,12 @@ class WallDisplayQuerySet(models.QuerySet):
             return None
         return self.filter(token_hash=_digest(token), revoked_at__isnull=True).select_related("team").first()
 
+    def with_token(self, token: str) -> WallDisplay | None:
+        """The display this token belongs to, revoked or not, so that a revoked screen can say so."""
+        if not token or len(token) > 100:
+            return None
+        return self.filter(token_hash=_digest(token)).select_related("team").first()
+
 
 class WallDisplay(models.Model):
     name = models.CharField(max_length=100, help_text='where the screen is, e.g. "Support room, north wall"')

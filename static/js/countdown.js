@@ -43,7 +43,7 @@
     setInterval(tick, 1000);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    syncOffset(event.detail.target);
+    syncOffset(event.target);  // the swapped-in element (with outerHTML, detail.target is the removed one)
     tick();
   });
 })();

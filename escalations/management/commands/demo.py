@@ -22,6 +22,7 @@ from escalations.engine import evaluate_escalations
 from escalations.odoo.errors import OdooError
 from escalations.sla import refresh_clocks
 from escalations.sync import sync_odoo
+from escalations.walls import demo_wall_ensure, wall_url
 
 
 class Command(BaseCommand):
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Port {p} is already in use; stop what runs there or pass another port.")
         call_command("migrate", verbosity=0)
         password = demo_logins_ensure()
+        wall_token = demo_wall_ensure()  # a fresh URL at each start, like the password
         api_key = secrets.token_urlsafe(24)
         odoo_url = f"http://127.0.0.1:{odoo_port}"
         env = {**os.environ, "ODOO_URL": odoo_url, "ODOO_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
@@ -71,6 +73,7 @@ class Command(BaseCommand):
                 f"\nEscalation console: http://127.0.0.1:{port}/\n"
                 f"  team lead login: lead / {password}\n"
                 f"  admin login:     admin / {password}   (http://127.0.0.1:{port}/admin/)\n"
+                f"  wall display:    {wall_url(wall_token, base_url=f'http://127.0.0.1:{port}')}\n"
                 f"  Odoo simulator:  {odoo_url} ({flavour} {odoo_version}, live)\n"
                 "Ctrl-C stops everything.\n"
             ))

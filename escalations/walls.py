@@ -1,0 +1,122 @@
+"""Wall displays: the screens in the support room, reached with a token instead of a user session.
+
+An admin creates a display (a name, optionally a team) and gets its URL once; the token in it is the
+only credential the screen has, so revoking the display (or giving it a new token) ends the screen's
+access at its next refresh. The views and the admin only call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from escalations.freshness import SyncHealth, sync_health
+from escalations.models import Team, WallDisplay
+from escalations.queue import Queue, escalation_queue
+
+# A screen polls every few seconds; writing last_seen_at each time would cost a write per poll per
+# screen for a value an admin reads to the minute.
+SEEN_EVERY = timedelta(seconds=60)
+DEMO_WALL = "Demo wall"
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    display: WallDisplay | None  # None: no display has this token
+
+    @property
+    def active(self) -> bool:
+        return self.display is not None and self.display.is_active
+
+    @property
+    def revoked(self) -> bool:
+        return self.display is not None and not self.display.is_active
+
+
+def wall_display_check(*, token: str) -> TokenCheck:
+    """Which display a token opens, if any, and whether it was revoked (one query)."""
+    return TokenCheck(display=WallDisplay.objects.with_token(token))
+
+
+def wall_display_create(*, name: str, team: Team | None = None, created_by=None) -> tuple[WallDisplay, str]:
+    """A new display and its token, which is readable only now."""
+    display = WallDisplay(name=name, team=team, created_by=created_by)
+    token = display.new_token()
+    display.save()
+    return display, token
+
+
+def wall_display_renew(*, display: WallDisplay) -> str:
+    """A fresh token for the display (the old URL stops working at once); active again if revoked."""
+    token = display.new_token()
+    display.revoked_at = None
+    display.save(update_fields=["token_hash", "token_prefix", "revoked_at"])
+    return token
+
+
+def wall_display_revoke(*, display: WallDisplay) -> bool:
+    """End the display's access; its screen shows "revoked" at its next refresh. False if it already was."""
+    if not display.is_active:
+        return False
+    display.revoke()
+    return True
+
+
+def wall_display_seen(*, display: WallDisplay, now: datetime) -> None:
+    """Note that the screen is alive, at most once a minute (a conditional update, no read)."""
+    if display.last_seen_at is not None and now - display.last_seen_at < SEEN_EVERY:
+        return
+    WallDisplay.objects.filter(pk=display.pk).update(last_seen_at=now)
+    display.last_seen_at = now
+
+
+def wall_url(token: str, *, base_url: str | None = None) -> str:
+    """The address to open on the screen: the console's public address and the token."""
+    base = (base_url or settings.DASHBOARD_BASE_URL).rstrip("/")
+    return base + reverse("wall", args=[token])
+
+
+@transaction.atomic
+def demo_wall_ensure() -> str:
+    """The demo's all-teams display, with a fresh token at each start; returns the token."""
+    display = WallDisplay.objects.filter(name=DEMO_WALL).order_by("pk").first()
+    if display is None:
+        return wall_display_create(name=DEMO_WALL)[1]
+    display.team = None
+    display.save(update_fields=["team"])
+    return wall_display_renew(display=display)
+
+
+@dataclass
+class WallData:
+    """Everything a wall shows, and the version an open screen compares to skip unchanged refreshes."""
+
+    display: WallDisplay
+    queue: Queue
+    health: SyncHealth
+    now: datetime
+
+    @property
+    def version(self) -> str:
+        data = repr((self.queue.version, self.health.key(), self.display.name, self.display.team_id))
+        return hashlib.sha1(data.encode()).hexdigest()[:16]
+
+
+def display_team_ids(display: WallDisplay) -> list[int] | None:
+    """The teams a display may show: its own, or every team (None) when it has none."""
+    return [display.team_id] if display.team_id else None
+
+
+def wall_data(*, display: WallDisplay, now: datetime | None = None) -> WallData:
+    """The display's queue, most urgent first, and the sync's health: four queries whatever the rows."""
+    now = now or timezone.now()
+    health = sync_health(now=now)
+    queue = escalation_queue(now=now, team_ids=display_team_ids(display), limit=settings.WALL_ROWS,
+                             server_version=health.server_version)
+    return WallData(display=display, queue=queue, health=health, now=now)

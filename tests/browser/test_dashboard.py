@@ -1,0 +1,143 @@
+"""The supervisor dashboard in Chromium, against the Odoo simulator: log in, the queue sorted by urgency,
+a ticking countdown, accept and reassign in place without a reload, and a ticket changed in Odoo showing
+up in the open page by itself."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from escalations.engine import evaluate_escalations
+from escalations.models import Escalation, OdooAction, Team, Ticket, TicketClock
+from escalations.sla import refresh_clocks
+from escalations.sync import sync_odoo
+from tests.browser.conftest import transactional
+from tests.factories import EscalationPolicyFactory
+from tests.outbox_helpers import free_agent, make_lead
+
+pytestmark = transactional
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def fast_polls(settings):
+    settings.QUEUE_POLL_SECONDS = 1
+
+
+@pytest.fixture
+def escalated_queue(odoo):
+    """The simulator's tickets mirrored, a two-level policy per team, and the escalations they raise."""
+    sync_odoo(full=True)
+    for team in Team.objects.filter(active=True):
+        EscalationPolicyFactory(team=team)
+    refresh_clocks()
+    evaluate_escalations()
+    assert Escalation.objects.filter(ended_at__isnull=True).count() >= 5
+    return odoo
+
+
+@pytest.fixture
+def lena(escalated_queue):
+    user = User.objects.create_user("lena", password=PASSWORD, first_name="Lena", last_name="Lead")
+    return make_lead(user, teams=Team.objects.all(), agent=free_agent())
+
+
+def log_in(page, live_server):
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.get_by_label("Username").fill("lena")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    expect(page.get_by_role("heading", name="Escalation queue")).to_be_visible()
+    # A marker that only survives if the page is never reloaded.
+    page.evaluate("window.__noReload = true")
+
+
+def still_same_page(page) -> bool:
+    return page.evaluate("window.__noReload === true")
+
+
+def test_log_in_and_see_the_queue_most_urgent_first_with_ticking_countdowns(page, live_server, lena,
+                                                                              screenshot):
+    # The simulator's tickets are days overdue; make one due in ten minutes, so that seconds show.
+    soon = Escalation.objects.filter(ended_at__isnull=True).order_by("pk").last().ticket
+    TicketClock.objects.filter(ticket=soon).update(deadline=timezone.now() + timedelta(minutes=10),
+                                                   at_risk_at=timezone.now(), paused=False)
+    log_in(page, live_server)
+    rows = page.locator("tbody.queue-row")
+    expect(rows.first).to_be_visible()
+    shown = [int(x) for x in rows.evaluate_all("rows => rows.map(r => r.dataset.ticket)")]
+    expected = [e.ticket_id for e in Escalation.objects.filter(ended_at__isnull=True)
+                .order_by("ticket__clock__deadline", "level_since", "pk")][:len(shown)]
+    deadlines = [Ticket.objects.get(pk=pk).clock.deadline for pk in shown]
+    assert [d for d in deadlines if d] == sorted(d for d in deadlines if d)
+    assert set(shown) == set(expected)
+    expect(page.locator(".count-breached")).to_contain_text("Breached")
+
+    countdown = page.locator(f"#ticket-{soon.pk} .countdown")
+    first = countdown.inner_text()
+    page.wait_for_timeout(2100)
+    second = countdown.inner_text()
+    assert first != second, "the countdown does not tick"
+    assert re.fullmatch(r"(9|10)m \d\ds", second), second
+    assert re.fullmatch(r"-\d+d \d+h \d\dm", rows.first.locator(".countdown").inner_text())  # days overdue
+    screenshot(page, "dashboard")
+
+
+def test_accept_in_one_click_changes_the_row_without_a_reload(page, live_server, lena):
+    log_in(page, live_server)
+    row = page.locator("tbody.queue-row", has=page.get_by_role("button", name="Accept")).first
+    ticket_id = int(row.get_attribute("data-ticket"))
+    row.get_by_role("button", name="Accept").focus()
+    page.keyboard.press("Enter")  # keyboard reachable: a real button, no mouse needed
+
+    row = page.locator(f"#ticket-{ticket_id}")
+    expect(row).to_contain_text("You took this ticket")
+    expect(row.locator(".action-result")).to_be_focused()  # the focus stays on the row, on its message
+    expect(row).to_contain_text("Accepted by Lena Lead")
+    expect(row.get_by_role("button", name="Accept")).to_have_count(0)
+    assert still_same_page(page)
+    escalation = Escalation.objects.get(ticket_id=ticket_id, ended_at__isnull=True)
+    assert escalation.accepted_by == lena
+    assert OdooAction.objects.get(ticket_id=ticket_id).kind == OdooAction.Kind.ACCEPT
+
+
+def test_reassign_through_the_form_with_the_agent_search(page, live_server, lena):
+    log_in(page, live_server)
+    row = page.locator("tbody.queue-row").first
+    ticket = Ticket.objects.select_related("assignee").get(pk=int(row.get_attribute("data-ticket")))
+    target = free_agent(ticket.assignee, lena.profile.agent)
+    row.get_by_role("button", name="Reassign…").click()
+
+    search = page.get_by_placeholder("Type a name or email")
+    expect(search).to_be_focused()  # keyboard users land in the form
+    search.fill(target.name.split()[0])
+    picker = page.locator(f"#agent-{ticket.pk}")
+    expect(picker.locator("option", has_text=target.name)).to_have_count(1)
+    picker.select_option(str(target.pk))
+    page.get_by_label("Note for the chatter (optional)").fill("Billing expert, please take over")
+    page.get_by_role("button", name="Reassign", exact=True).click()
+
+    row = page.locator(f"#ticket-{ticket.pk}")
+    expect(row).to_contain_text("Reassigned.")
+    expect(row.locator(".odoo-action")).to_contain_text("Reassign")
+    assert still_same_page(page)
+    action = OdooAction.objects.get(ticket=ticket, kind=OdooAction.Kind.REASSIGN)
+    assert action.payload["values"] == {"user_id": target.pk}
+
+
+def test_a_ticket_changed_in_odoo_shows_up_in_the_open_page_by_itself(page, live_server, lena, odoo,
+                                                                      fast_polls):
+    log_in(page, live_server)
+    ticket_id = int(page.locator("tbody.queue-row").first.get_attribute("data-ticket"))
+    odoo.state.call("helpdesk.ticket", "write", [[ticket_id], {"name": "Renamed by an agent in Odoo"}], {})
+
+    sync_odoo()  # what beat does every 30 seconds
+
+    expect(page.locator(f"#ticket-{ticket_id}")).to_contain_text("Renamed by an agent in Odoo", timeout=5000)
+    assert still_same_page(page)

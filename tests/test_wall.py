@@ -1,0 +1,281 @@
+"""The wall display on the server: its token, its team, its cheap polling, its honesty about stale data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from escalations.models import SyncState, WallDisplay
+from escalations.walls import demo_wall_ensure, wall_display_renew, wall_url
+from tests.factories import TeamFactory
+from tests.wall_factories import escalated_ticket, sync_state, wall_display
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def synced(db):
+    """A sync that just succeeded, so that the wall has nothing to warn about."""
+    sync_state(last_success_at=timezone.now())
+
+
+def wall(token: str) -> str:
+    return reverse("wall", args=[token])
+
+
+def live_version(response) -> str:
+    html = response.content.decode()
+    return html.split('data-version="', 1)[1].split('"', 1)[0]
+
+
+# -- the token ------------------------------------------------------------------------------------
+
+
+def test_a_valid_token_opens_the_queue_without_a_session(client, synced):
+    escalation = escalated_ticket(left=-timedelta(minutes=5))
+    display, token = wall_display(name="Support room")
+
+    response = client.get(wall(token))
+
+    assert response.status_code == 200
+    assert escalation.ticket.name in response.content.decode()
+    assert "Support room" in response.content.decode()
+    assert not response.cookies  # no session, no CSRF cookie: the screen holds nothing but the URL
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_wall_has_no_form_no_csrf_token_and_no_customer_email(client, synced):
+    escalated_ticket(customer="Acme Corp")
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    assert "<form" not in html and "csrfmiddlewaretoken" not in html and "hx-post" not in html
+    assert "Acme Corp" in html
+    assert "@" not in html  # the factory gives the customer ceo@acme.example
+
+
+def test_the_wall_accepts_only_reads(client, synced):
+    _, token = wall_display()
+    assert client.post(wall(token)).status_code in (403, 405)  # CSRF refuses it first, or the view does
+
+
+def test_a_revoked_token_says_so_plainly(client):
+    display, token = wall_display()
+    display.revoke()
+
+    response = client.get(wall(token))
+
+    assert response.status_code == 403
+    assert "This display was revoked" in response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_an_unknown_token_is_not_found_with_a_clear_message(client):
+    response = client.get(wall("not-a-real-token"))
+    assert response.status_code == 404
+    assert "This display link is not valid" in response.content.decode()
+
+
+def test_a_renewed_display_no_longer_opens_with_its_old_url(client, synced):
+    display, old = wall_display()
+    new = wall_display_renew(display=display)
+
+    assert client.get(wall(old)).status_code == 404
+    assert client.get(wall(new)).status_code == 200
+
+
+def test_a_team_display_shows_only_its_team(client, synced):
+    billing, tech = TeamFactory(name="Billing"), TeamFactory(name="Technical support")
+    ours = escalated_ticket(team=billing)
+    theirs = escalated_ticket(team=tech)
+    _, token = wall_display(team=billing)
+
+    html = client.get(wall(token)).content.decode()
+
+    assert ours.ticket.name in html and theirs.ticket.name not in html
+    assert "<h1>Billing</h1>" in html
+
+
+def test_a_display_without_a_team_shows_every_team(client, synced):
+    first, second = escalated_ticket(), escalated_ticket()
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    assert first.ticket.name in html and second.ticket.name in html
+    assert "<h1>All teams</h1>" in html
+
+
+# -- what it shows ----------------------------------------------------------------------------------
+
+
+def test_rows_come_most_urgent_first_with_ticking_times_and_counts(client, synced):
+    later = escalated_ticket(left=timedelta(hours=2))
+    overdue = escalated_ticket(left=-timedelta(minutes=20), ticket_fields={"assignee": None})
+    soon = escalated_ticket(left=timedelta(minutes=10))
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    positions = [html.index(e.ticket.name) for e in (overdue, soon, later)]
+    assert positions == sorted(positions)
+    assert html.count("data-deadline=") == 3 and html.count("data-since=") == 3
+    assert 'data-server-now="' in html
+    assert '<span class="tile-num">3</span>\n      <span class="tile-label">Escalated' in html
+    assert 'tile-breached">\n      <span class="tile-num">1</span>' in html
+    assert 'tile-unassigned">\n      <span class="tile-num">1</span>' in html
+
+
+def test_more_escalations_than_rows_are_counted_not_dropped(client, synced, settings):
+    settings.WALL_ROWS = 2
+    for _ in range(5):
+        escalated_ticket()
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    assert html.count("data-row ") == 2
+    assert 'data-hidden-rows="3"' in html
+
+
+def test_a_stale_sync_is_a_visible_warning(client, settings):
+    settings.WALL_STALE_AFTER_SECONDS = 180
+    sync_state(last_success_at=timezone.now() - timedelta(minutes=4))
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    assert 'role="alert"' in html and "No sync with Odoo for a while" in html and "may be out of date" in html
+
+
+def test_an_unreachable_odoo_is_a_visible_warning(client):
+    sync_state(last_success_at=timezone.now(), last_error="Connection refused")
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    assert "Cannot reach Odoo" in html and "Connection refused" not in html  # no internals on the wall
+
+
+def test_a_fresh_sync_shows_no_warning(client, synced):
+    _, token = wall_display()
+    assert 'role="alert"' not in client.get(wall(token)).content.decode()
+
+
+def test_the_wall_never_creates_the_sync_state(client):
+    SyncState.objects.all().delete()
+    _, token = wall_display()
+    assert "Not synced with Odoo yet" in client.get(wall(token)).content.decode()
+    assert not SyncState.objects.exists()
+
+
+# -- polling ----------------------------------------------------------------------------------------
+
+
+def test_an_unchanged_poll_is_an_empty_204(client, synced):
+    escalated_ticket()
+    _, token = wall_display()
+    version = live_version(client.get(wall(token)))
+
+    response = client.get(wall(token), {"v": version}, headers=HTMX)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_changed_queue_answers_the_fragment(client, synced):
+    escalated_ticket()
+    _, token = wall_display()
+    version = live_version(client.get(wall(token)))
+    added = escalated_ticket(left=-timedelta(minutes=1))
+
+    response = client.get(wall(token), {"v": version}, headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert added.ticket.name in html
+    assert "<html" not in html and "hx-get" not in html  # the inside of the polling element only
+    assert live_version(response) != version
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_sync_going_stale_changes_the_version(client, settings):
+    settings.WALL_STALE_AFTER_SECONDS = 180
+    sync_state(last_success_at=timezone.now())
+    _, token = wall_display()
+    version = live_version(client.get(wall(token)))
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=4)):
+        response = client.get(wall(token), {"v": version}, headers=HTMX)
+
+    assert response.status_code == 200 and "may be out of date" in response.content.decode()
+
+
+def test_a_poll_after_revocation_ends_the_display_and_stops_polling(client, synced):
+    display, token = wall_display()
+    version = live_version(client.get(wall(token)))
+    display.revoke()
+
+    response = client.get(wall(token), {"v": version}, headers=HTMX)
+
+    # 286: htmx swaps it (it would not swap a 403) and stops polling.
+    assert response.status_code == 286
+    html = response.content.decode()
+    assert "This display was revoked" in html and "<html" not in html
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, synced):
+    _, token = wall_display()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.get(wall(token))
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        client.get(wall(token), headers=HTMX)
+    assert WallDisplay.objects.get().last_seen_at == start
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        client.get(wall(token), headers=HTMX)
+    assert WallDisplay.objects.get().last_seen_at == start + timedelta(seconds=61)
+
+
+@pytest.mark.parametrize("escalations", [5, 60])
+def test_the_page_and_its_polls_cost_a_fixed_number_of_queries(client, synced, escalations,
+                                                               django_assert_max_num_queries):
+    team = TeamFactory()
+    for minutes in range(escalations):
+        escalated_ticket(team=team, left=timedelta(minutes=minutes - 10))
+    _, token = wall_display()
+
+    # token, last seen, sync health, then the queue's counts, rows and write-backs
+    with django_assert_max_num_queries(6):
+        version = live_version(client.get(wall(token)))
+    with django_assert_max_num_queries(6):
+        assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 204
+    escalated_ticket(team=team)
+    with django_assert_max_num_queries(6):
+        assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 200
+
+
+# -- the URL and the demo ----------------------------------------------------------------------------
+
+
+def test_the_wall_url_starts_with_the_console_address(settings):
+    settings.DASHBOARD_BASE_URL = "https://console.example.com"
+    assert wall_url("abc") == "https://console.example.com/wall/abc/"
+
+
+def test_the_demo_wall_gets_a_fresh_url_at_each_start(client, synced):
+    first = demo_wall_ensure()
+    second = demo_wall_ensure()
+
+    assert WallDisplay.objects.filter(name="Demo wall").count() == 1
+    assert client.get(wall(first)).status_code == 404
+    assert client.get(wall(second)).status_code == 200
