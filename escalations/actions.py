@@ -2,7 +2,9 @@
 
 Each function checks who may act (escalations.permissions), changes the escalation through the engine's
 lifecycle functions, and saves the Odoo write-back (an OdooAction outbox row) and its AuditEntry, all
-in one transaction; the send task is enqueued only once that transaction has committed. A refusal
+in one transaction; the send task is enqueued only once that transaction has committed. An action
+that moves an escalation between levels also queues the levels' marker in Odoo (escalations.markers);
+one that accepts records how to undo that if Odoo refuses it (escalations.rollback). A refusal
 raises ActionDenied (not allowed) or an EscalationError (cannot be done; `message` says why), and
 writes nothing. A function returns None when there is nothing to do (a double click).
 """
@@ -23,9 +25,11 @@ from escalations.engine import (
     escalation_move,
     escalation_raise_manual,
 )
+from escalations.markers import marker_queue
 from escalations.models import Agent, AuditEntry, Escalation, EscalationLevel, OdooAction, Team, Ticket
 from escalations.outbox import outbox_enqueue
 from escalations.permissions import ActionDenied, check_can_act
+from escalations.rollback import undo_of_acceptance
 
 Kind = OdooAction.Kind
 State = OdooAction.State
@@ -82,7 +86,7 @@ def _open_escalation(ticket: Ticket) -> Escalation | None:
 
 
 def _record(*, ticket, escalation, kind, user, what, why, values, before, seen_write_date, now,
-            after_extra: dict | None = None) -> OdooAction:
+            after_extra: dict | None = None, undo: dict | None = None) -> OdooAction:
     """Save the outbox row and the audit entry; enqueue the send when the transaction commits."""
     action = OdooAction(
         ticket=ticket, escalation=escalation, kind=kind, created_by=user, created_at=now,
@@ -91,6 +95,8 @@ def _record(*, ticket, escalation, kind, user, what, why, values, before, seen_w
     action.payload = {
         "values": values, "note": _note_html(user=user, what=what, why=why, action_uid=action.action_uid),
     }
+    if undo:
+        action.payload["undo"] = undo
     action.save()
     AuditEntry.objects.create(
         user=user, at=now, ticket=ticket, action=action, kind=kind, before=before,
@@ -138,7 +144,8 @@ def action_accept(*, ticket: Ticket, user, seen_write_date: datetime | None = No
             return None  # already theirs, or on its way: a double click
         return _record(ticket=ticket, escalation=escalation, kind=Kind.ACCEPT, user=user,
                        what=f"took ownership of this ticket (assigned to {agent.name})", why="",
-                       values={"user_id": agent.pk}, before=before, seen_write_date=seen_write_date, now=now)
+                       values={"user_id": agent.pk}, before=before, seen_write_date=seen_write_date, now=now,
+                       undo=undo_of_acceptance(escalation) if claimed else None)
 
 
 def action_reassign(*, ticket: Ticket, user, agent: Agent | None = None, team: Team | None = None,
@@ -166,11 +173,13 @@ def action_reassign(*, ticket: Ticket, user, agent: Agent | None = None, team: T
         to = " and ".join(str(x) for x in (agent if "user_id" in values else None,
                                             team if "team_id" in values else None) if x)
         before, escalation = _facts(ticket), _open_escalation(ticket)
+        undo = None
         if "user_id" in values and _accept_for_member(escalation, agent, now=now):
             to += ", who accepts the escalation"
+            undo = undo_of_acceptance(escalation)
         return _record(ticket=ticket, escalation=escalation, kind=Kind.REASSIGN, user=user,
                        what=f"reassigned this ticket to {to}", why=note, values=values,
-                       before=before, seen_write_date=seen_write_date, now=now)
+                       before=before, seen_write_date=seen_write_date, now=now, undo=undo)
 
 
 def _accept_for_member(escalation: Escalation | None, agent: Agent, *, now: datetime) -> bool:
@@ -193,19 +202,23 @@ def action_deescalate(*, escalation: Escalation, user, reason: str, step_down: b
     with transaction.atomic():
         ticket = _lock(escalation.ticket)
         before = _facts(ticket, escalation)
+        old_level, new_level = escalation.level, None
         if step_down:
-            lower = (EscalationLevel.objects.filter(policy_id=escalation.policy_id,
-                                                    number__lt=escalation.level.number)
-                     .order_by("-number").first())
-            if lower is None:
+            new_level = (EscalationLevel.objects.filter(policy_id=escalation.policy_id,
+                                                        number__lt=old_level.number)
+                         .order_by("-number").first())
+            if new_level is None:
                 raise ActionRefused("This escalation is at its first level; de-escalate it instead.")
-            escalation_move(escalation=escalation, level=lower, user=user, reason=reason, now=now)
-            what = f"moved the escalation down to {lower}"
+            escalation_move(escalation=escalation, level=new_level, user=user, reason=reason, now=now)
+            what = f"moved the escalation down to {new_level}"
         else:
             escalation_deescalate(escalation=escalation, user=user, reason=reason, now=now)
             what = "de-escalated this ticket"
-        return _record(ticket=ticket, escalation=escalation, kind=Kind.DE_ESCALATE, user=user, what=what,
-                       why=reason, values={}, before=before, seen_write_date=seen_write_date, now=now)
+        action = _record(ticket=ticket, escalation=escalation, kind=Kind.DE_ESCALATE, user=user, what=what,
+                         why=reason, values={}, before=before, seen_write_date=seen_write_date, now=now)
+        # After the action, so Odoo gets the note first and the marker follows (per-ticket order).
+        marker_queue(escalation=escalation, to_level=new_level, from_level=old_level, user=user, now=now)
+        return action
 
 
 def action_escalate(*, ticket: Ticket, user, level: EscalationLevel, reason: str,
@@ -218,14 +231,17 @@ def action_escalate(*, ticket: Ticket, user, level: EscalationLevel, reason: str
         ticket = _lock(ticket)
         current = _open_escalation(ticket)
         before = _facts(ticket, current)
+        old_level = current.level if current is not None else None
         if current is None:
             escalation = escalation_raise_manual(ticket=ticket, level=level, user=user, reason=reason,
                                                  now=now)
         else:
             escalation = escalation_move(escalation=current, level=level, user=user, reason=reason, now=now)
-        return _record(ticket=ticket, escalation=escalation, kind=Kind.ESCALATE, user=user,
-                       what=f"escalated this ticket to {level}", why=reason, values={}, before=before,
-                       seen_write_date=seen_write_date, now=now)
+        action = _record(ticket=ticket, escalation=escalation, kind=Kind.ESCALATE, user=user,
+                         what=f"escalated this ticket to {level}", why=reason, values={}, before=before,
+                         seen_write_date=seen_write_date, now=now)
+        marker_queue(escalation=escalation, to_level=level, from_level=old_level, user=user, now=now)
+        return action
 
 
 def action_note(*, ticket: Ticket, user, body: str, now: datetime | None = None) -> OdooAction:

@@ -97,6 +97,16 @@ class EscalationLevelInline(admin.StackedInline):
     model = EscalationLevel
     extra = 0
     filter_horizontal = ["members", "notify_users"]
+    fieldsets = [
+        (None, {"fields": ["number", "name", "members", "accept_within"]}),
+        ("Notices", {"fields": ["notify_users", "notify_emails", "notify_on_accept", "notify_on_deescalate",
+                                "remind_after"]}),
+        ("Marker in Odoo", {
+            "fields": ["odoo_tag_name", "odoo_priority"],
+            "description": "Optional: while a ticket is escalated at this level, the console sets this tag "
+                           "(and at least this priority) on it in Odoo, so agents see the escalation there.",
+        }),
+    ]
 
 
 @admin.register(EscalationPolicy)

@@ -10,7 +10,10 @@
   5. post the internal note, unless the ticket's chatter already has one with the action's uid (a
      timeout after Odoo applied it, a worker killed after the post);
   6. record `sent` (audit: applied), or `awaiting_retry` with a capped backoff for OdooUnavailable, or
-     `failed` with Odoo's reason in plain words for every other OdooError.
+     `failed` with Odoo's reason in plain words for every other OdooError, rolling back what the action
+     changed in the console in the same transaction (escalations.rollback).
+A marker (kind MARK, escalations.markers) skips steps 3 and 5: it is the engine's, not a page a lead
+saw, it only adds a tag and raises a priority, and it posts no note (escalations.outbox_marker).
 `outbox_sweep()` runs on beat: it re-queues rows left inflight past the lease (a killed worker) and
 enqueues rows whose retry time has come.
 """
@@ -36,6 +39,8 @@ from escalations.odoo.errors import (
     OdooRejected,
     OdooUnavailable,
 )
+from escalations.outbox_marker import marker_values
+from escalations.rollback import action_roll_back
 from escalations.sync.mapping import m2o_id, m2o_name, odoo_datetime
 
 logger = logging.getLogger(__name__)
@@ -78,10 +83,10 @@ def _claim(action_id: int, now: datetime) -> OdooAction | None:
     return OdooAction.objects.select_related("ticket", "created_by").get(pk=action_id)
 
 
-def _release(action: OdooAction, *, state: str, **fields) -> None:
+def _release(action: OdooAction, *, state: str, **fields) -> bool:
     """Leave inflight, only if the row is still ours (the sweeper may have re-queued it)."""
     mine = OdooAction.objects.filter(pk=action.pk, state=State.INFLIGHT, inflight_since=action.inflight_since)
-    mine.update(state=state, inflight_since=None, **fields)
+    return bool(mine.update(state=state, inflight_since=None, **fields))
 
 
 def _older_pending(action: OdooAction) -> bool:
@@ -97,8 +102,8 @@ def _baseline(action: OdooAction) -> datetime | None:
     return max(dates) if dates else None
 
 
-def _read_ticket(client: OdooClient, ticket_id: int) -> dict:
-    rows = client.read(TICKET_MODEL, [ticket_id], ["write_date", "active", *WATCHED])
+def _read_ticket(client: OdooClient, ticket_id: int, extra: tuple[str, ...] = ()) -> dict:
+    rows = client.read(TICKET_MODEL, [ticket_id], ["write_date", "active", *WATCHED, *extra])
     if not rows:
         raise OdooRecordGone("The ticket was deleted in Odoo.")
     return rows[0]
@@ -128,6 +133,8 @@ def _find_note(client: OdooClient, action: OdooAction) -> int | None:
 
 def _apply(client: OdooClient, action: OdooAction) -> dict:
     """Steps 3-5. Returns the fields to record on success, or {"stale": [...]}."""
+    if action.kind == OdooAction.Kind.MARK:
+        return _apply_marker(client, action)
     remote = _read_ticket(client, action.ticket_id)
     values = action.payload.get("values") or {}
     baseline = _baseline(action)
@@ -141,6 +148,17 @@ def _apply(client: OdooClient, action: OdooAction) -> dict:
         message_id = client.message_post(TICKET_MODEL, action.ticket_id, body=action.payload["note"])
     after = _read_ticket(client, action.ticket_id)
     return {"odoo_message_id": message_id, "applied_write_date": odoo_datetime(after["write_date"])}
+
+
+def _apply_marker(client: OdooClient, action: OdooAction) -> dict:
+    remote = _read_ticket(client, action.ticket_id, extra=("tag_ids",))
+    values = marker_values(client, remote=remote, mark=action.payload.get("mark") or {})
+    if not values:
+        # Nothing written: the ticket's write_date is not ours, and must not count as seen (_baseline).
+        return {"odoo_message_id": None, "applied_write_date": None}
+    client.write(TICKET_MODEL, [action.ticket_id], values)
+    after = _read_ticket(client, action.ticket_id)
+    return {"odoo_message_id": None, "applied_write_date": odoo_datetime(after["write_date"])}
 
 
 def plain_reason(error: OdooError) -> str:
@@ -186,9 +204,12 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
         outbox_enqueue(action.pk, countdown=delay.total_seconds())
         return State.AWAITING_RETRY
     except OdooError as exc:
+        reason = plain_reason(exc)
         with transaction.atomic():
-            _release(action, state=State.FAILED, last_error=plain_reason(exc))
-            _audit(action, AuditEntry.Outcome.FAILED, plain_reason(exc))
+            # Only if the row is still ours: an attempt the sweeper handed on records its own outcome.
+            if _release(action, state=State.FAILED, last_error=reason):
+                _audit(action, AuditEntry.Outcome.FAILED, reason)
+                action_roll_back(action=action, reason=reason)
             _next_of_ticket(action)
         return State.FAILED
     with transaction.atomic():

@@ -1,17 +1,21 @@
 """The outbox through a real Celery worker (with beat) on Redis: Odoo stopped while actions are made,
-then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it."""
+then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it;
+an accept Odoo refuses, failed and undone; the engine's marker written in Odoo."""
 
 import os
 import signal
 import threading
+from datetime import timedelta
 
 import pytest
 
 from escalations.actions import action_accept, action_note, action_reassign
-from escalations.models import AuditEntry, OdooAction
+from escalations.engine import escalation_raise_manual, evaluate_escalations
+from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncState
 from escalations.sync import sync_odoo
 from tests import workers
 from tests.conftest import API_KEY
+from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import a_ticket, free_agent, make_lead, notes, odoo_ticket
 from tests.workers import wait_for
 
@@ -108,3 +112,39 @@ def test_a_worker_killed_after_odoo_applied_the_action_is_finished_by_the_sweepe
     assert len(notes(odoo.state, ticket.odoo_id, str(action.action_uid))) == 1
     action.refresh_from_db()
     assert action.attempts == 2
+
+
+def test_an_accept_odoo_refuses_is_failed_and_undone_by_the_worker(odoo, ticket, team_lead, agent,
+                                                                   start_worker):
+    policy = EscalationPolicyFactory(team=ticket.team)
+    escalation = escalation_raise_manual(ticket=ticket, level=policy.levels.get(number=1), user=agent,
+                                         reason="VIP")
+    odoo.state.forbid("console@example.com", "helpdesk.ticket")
+    start_worker()
+    action = action_accept(ticket=ticket, user=team_lead, seen_write_date=ticket.odoo_write_date)
+
+    assert wait_for(lambda: states() == [State.FAILED]), states()
+    escalation.refresh_from_db()
+    assert escalation.accepted_at is None
+    undone = escalation.events.get(kind=EscalationEvent.Kind.ACCEPT_UNDONE)
+    action.refresh_from_db()
+    assert "may not change this ticket" in undone.reason == action.last_error
+
+
+def test_the_engines_marker_is_written_in_odoo_by_the_worker(odoo, ticket, start_worker):
+    policy = EscalationPolicyFactory(team=ticket.team, on_sla_at_risk=False, on_sla_breached=False,
+                                     on_reopened=False)
+    policy.levels.filter(number=1).update(odoo_tag_name="Escalated L1", odoo_priority="3")
+    model = SyncState.load().schema["tag_model"]
+    [trigger] = odoo.state.call(model, "search", [[("name", "=", "Escalate")]])
+    odoo.state.clock.advance(timedelta(minutes=1))
+    odoo.state.call("helpdesk.ticket", "write", [[ticket.odoo_id], {"tag_ids": [(4, trigger)]}])
+    sync_odoo()
+    start_worker()
+
+    evaluate_escalations()  # raises the tagged ticket at L1; its marker is enqueued once that commits
+    mark = OdooAction.objects.get(ticket=ticket, kind=OdooAction.Kind.MARK)
+    assert wait_for(lambda: OdooAction.objects.get(pk=mark.pk).state == State.SENT)
+    remote = odoo_ticket(odoo.state, ticket.odoo_id, ["tag_ids", "priority"])
+    [marker] = odoo.state.call(model, "search", [[("name", "=", "Escalated L1")]])
+    assert marker in remote["tag_ids"] and remote["priority"] == "3"

@@ -10,7 +10,15 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from escalations.engine import escalation_accept, escalation_deescalate, evaluate_escalations
-from escalations.models import EndReason, Escalation, EscalationEvent, Ticket, Trigger
+from escalations.models import (
+    EndReason,
+    Escalation,
+    EscalationEvent,
+    EscalationLevel,
+    OdooAction,
+    Ticket,
+    Trigger,
+)
 from tests.conftest import T0
 from tests.factories import (
     ClosedStageFactory,
@@ -265,6 +273,10 @@ def _queries_of_two_evaluations(count):
     policy = EscalationPolicyFactory(
         no_update_after=timedelta(hours=4), unassigned_priority="2", unassigned_after=timedelta(minutes=30),
     )
+    # Markers on both levels, so every raise, move and end also queues its Odoo marker.
+    EscalationLevel.objects.filter(policy=policy, number=1).update(odoo_tag_name="Escalated L1")
+    EscalationLevel.objects.filter(policy=policy, number=2).update(
+        odoo_tag_name="Escalated L2", odoo_priority="3")
     makers = list(FIRING.values())
     tickets = [makers[n % len(makers)](policy)[0] for n in range(count)]
     with CaptureQueriesContext(transaction.get_connection()) as first:
@@ -274,6 +286,8 @@ def _queries_of_two_evaluations(count):
     with CaptureQueriesContext(transaction.get_connection()) as second:
         result = evaluate_escalations(now=T0 + timedelta(minutes=31))
     assert (result.ended, result.moved_up) == ((count + 1) // 2, count // 2)
+    # One marker per raise, per move up and per end (taking "Escalated L1" off).
+    assert OdooAction.objects.filter(kind=OdooAction.Kind.MARK).count() == 2 * count
     return _statements(first), _statements(second)
 
 
@@ -285,15 +299,17 @@ def _statements(captured):
 def test_the_number_of_queries_does_not_grow_with_the_number_of_tickets():
     evaluate_escalations(now=T0)  # the backend's one-off feature checks (SQLite's JSON) out of the way
     small = _queries_of_two_evaluations(12)
+    OdooAction.objects.all().delete()
     Escalation.objects.all().delete()
     Ticket.objects.all().delete()
     large = _queries_of_two_evaluations(240)
     assert small == large
-    # First: an UPDATE each to end and move up (nothing to do), then an INSERT .. SELECT and its
-    # events per trigger. Second: the UPDATE, its events and the ids for ending and for moving up,
-    # then the six triggers find nothing new. Each also reads the new events and their level's notice
-    # recipients (escalations.notices): two more, one per level whatever the number of tickets.
-    assert small == (2 + 6 * 2 + 2, 3 + 3 + 6 + 2)
+    # First: an UPDATE each to end and move up (nothing to do), then an INSERT .. SELECT, its events
+    # and its markers per trigger. Second: the UPDATE, its events, its markers and the ids for ending
+    # and for moving up, then the six triggers find nothing new. Each also reads the new events and
+    # their level's notice recipients (escalations.notices): two more, one per level whatever the
+    # number of tickets.
+    assert small == (2 + 6 * 3 + 2, 4 + 4 + 6 + 2)
 
 
 def _evaluate_at_once(now, workers=2):
@@ -332,19 +348,26 @@ def test_two_evaluations_at_once_raise_move_and_end_each_escalation_once():
     policy = EscalationPolicyFactory(
         no_update_after=timedelta(hours=4), unassigned_priority="2", unassigned_after=timedelta(minutes=30),
     )
+    EscalationLevel.objects.filter(policy=policy).update(odoo_tag_name="Escalated")
     makers = list(FIRING.values())
     for n in range(300):
         makers[n % len(makers)](policy)
     events = EscalationEvent.objects
+    marks = OdooAction.objects.filter(kind=OdooAction.Kind.MARK)
 
     assert _written_once(_evaluate_at_once(T0), "raised_ids") == 300
     assert Escalation.objects.count() == events.filter(kind="raised").count() == 300
+    assert marks.count() == 300  # each change's marker once, by the run that made the change
 
     assert _written_once(_evaluate_at_once(T0 + timedelta(minutes=31)), "moved_up_ids") == 300
     assert events.filter(kind="moved_up").count() == 300
     assert set(Escalation.objects.values_list("level__number", flat=True)) == {2}
+    assert marks.count() == 600
 
     Ticket.objects.update(stage=ClosedStageFactory())
     assert _written_once(_evaluate_at_once(T0 + timedelta(minutes=32)), "ended_ids") == 300
     assert events.filter(kind="ended").count() == 300
     assert not Escalation.objects.filter(ended_at=None).exists()
+    assert marks.count() == 900
+    assert sorted(marks.values_list("escalation", flat=True)) == sorted(
+        list(Escalation.objects.values_list("pk", flat=True)) * 3)

@@ -69,3 +69,21 @@ def test_escalations_and_their_history_are_shown_and_cannot_be_changed(admin_cli
     delete = admin_client.post(delete_url, {"post": "yes"})
     assert delete.status_code == 403
     assert policy.escalations.get().events.count() == 1
+
+
+def test_a_levels_marker_in_odoo_is_set_up_with_the_policy(admin_client):
+    team = TeamFactory()
+    response = admin_client.post(reverse("admin:escalations_escalationpolicy_add"), policy_form(
+        team, **{"levels-1-odoo_tag_name": "Escalated L2", "levels-1-odoo_priority": "3"}))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    senior = EscalationPolicy.objects.get(team=team).levels.get(number=2)
+    assert (senior.odoo_tag_name, senior.odoo_priority) == ("Escalated L2", "3")
+
+
+def test_a_level_may_not_mark_with_the_policys_escalation_tag(admin_client):
+    team = TeamFactory()
+    response = admin_client.post(reverse("admin:escalations_escalationpolicy_add"), policy_form(
+        team, escalate_tag="Escalate", **{"levels-0-odoo_tag_name": "ESCALATE"}))
+    assert response.status_code == 200
+    assert "is the tag that escalates a ticket in this policy" in response.content.decode()
+    assert not EscalationPolicy.objects.exists()

@@ -9,10 +9,11 @@ from .lifecycle import (
     escalation_deescalate,
     escalation_move,
     escalation_raise_manual,
+    escalation_undo_accept,
 )
 
 __all__ = [
     "EscalationAlreadyOpen", "EscalationChanged", "EscalationError", "EvaluationResult",
     "escalation_accept", "escalation_deescalate", "escalation_move", "escalation_raise_manual",
-    "evaluate_escalations",
+    "escalation_undo_accept", "evaluate_escalations",
 ]

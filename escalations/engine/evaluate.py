@@ -9,7 +9,8 @@ The order matters:
    event and address, so repeating creates nothing new). A crash between a step and this loses
    those emails, never the escalation or its history.
 Each step is a few set-based statements whose number depends on the triggers, never on the
-tickets; each step commits on its own with its events, so a crash loses no history.
+tickets; each step commits on its own with its events and its markers for Odoo (outbox rows,
+escalations.markers), so a crash loses no history and no marker.
 """
 
 from __future__ import annotations

@@ -142,3 +142,27 @@ def escalation_deescalate(*, escalation: Escalation, user, reason: str,
     if not ended:
         raise _changed(escalation)
     return escalation
+
+
+def escalation_undo_accept(*, escalation: Escalation, accepted_by_id: int, accepted_at: datetime,
+                           reason: str, facts: dict | None = None, now: datetime | None = None) -> bool:
+    """Take back one acceptance that Odoo refused to write back: the escalation waits for someone again.
+
+    Only that acceptance: the escalation must still be open and accepted by that person at that time.
+    If it ended, moved (which clears the acceptance) or was accepted again since, there is nothing of
+    that acceptance left to undo and this returns False. The history gets an event; none is removed.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        undone = Escalation.objects.filter(
+            pk=escalation.pk, ended_at__isnull=True, accepted_by_id=accepted_by_id, accepted_at=accepted_at
+        ).update(accepted_at=None, accepted_by=None)
+        if undone:
+            escalation.refresh_from_db()
+            # No notice: the lead whose acceptance it was sees the failed action on the dashboard, and
+            # the level's reminders and move-up timeout apply again from here.
+            EscalationEvent.objects.create(
+                escalation=escalation, kind=Kind.ACCEPT_UNDONE, at=now, actor=None, rule="Odoo refused",
+                reason=reason, to_level=escalation.level, facts=facts or {},
+            )
+    return bool(undone)

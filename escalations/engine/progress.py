@@ -1,7 +1,8 @@
 """What happens to open escalations: moved up when nobody accepted in time, ended when the ticket no
 longer needs one.
 
-Each is one conditional UPDATE over all open escalations, plus one INSERT .. SELECT of its events.
+Each is one conditional UPDATE over all open escalations, plus one INSERT .. SELECT of its events and
+one of its markers in Odoo (escalations.engine.markers).
 Every condition is a column of the escalation row or a correlated EXISTS/subquery, never a join:
 Django would turn a join into `id IN (SELECT ..)`, and PostgreSQL rechecks only the row's own
 columns when a concurrent evaluation changed the row first. With `ended_at IS NULL` and
@@ -29,6 +30,7 @@ from django.db.models import (
 from escalations.models import EndReason, Escalation, EscalationLevel, Ticket
 
 from .events import events_insert_ended, events_insert_moved_up
+from .markers import markers_insert_ended, markers_insert_moved_up
 
 
 def _ids(token: str) -> list[int]:
@@ -54,6 +56,7 @@ def escalations_move_up(*, now: datetime, token: str) -> list[int]:
         if not moved:
             return []
         events_insert_moved_up(token=token, now=now)
+        markers_insert_moved_up(token=token, now=now)
         return _ids(token)
 
 
@@ -83,4 +86,5 @@ def escalations_end(*, now: datetime, token: str) -> list[int]:
         if not ended:
             return []
         events_insert_ended(token=token, now=now)
+        markers_insert_ended(token=token, now=now)
         return _ids(token)

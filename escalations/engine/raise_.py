@@ -1,9 +1,10 @@
 """Raising: each trigger's firing tickets become escalations at their policy's first level.
 
-One `INSERT .. SELECT .. ON CONFLICT DO NOTHING` per trigger, plus one for its events. The SELECT
-leaves out tickets that already have an open escalation, occurrences already raised once, and
-occurrences older than a lead's de-escalation of the ticket; the unique constraints catch what a
-concurrent evaluation inserted meanwhile, so two workers never raise the same thing twice.
+One `INSERT .. SELECT .. ON CONFLICT DO NOTHING` per trigger, plus one for its events and one for
+its markers in Odoo. The SELECT leaves out tickets that already have an open escalation, occurrences
+already raised once, and occurrences older than a lead's de-escalation of the ticket; the unique
+constraints catch what a concurrent evaluation inserted meanwhile, so two workers never raise the
+same thing twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery
 from escalations.models import EndReason, Escalation, EscalationLevel
 
 from .events import events_insert_raised
+from .markers import markers_insert_raised
 from .sql import insert_select
 from .triggers import TRIGGERS
 
@@ -57,6 +59,7 @@ def escalations_raise_trigger(*, trigger: str, build: Callable[..., QuerySet], n
         ids = insert_select(Escalation, COLUMNS, rows)
         if ids:
             events_insert_raised(token=token, now=now)
+            markers_insert_raised(token=token, now=now)
     return ids
 
 

@@ -1,13 +1,14 @@
 """The few SQL pieces the engine needs that Django's ORM does not give, on PostgreSQL and SQLite alike.
 
 Queries are still built as Django querysets; these helpers only format a timestamp, measure seconds
-between two timestamps, and turn a compiled SELECT into `INSERT .. SELECT .. ON CONFLICT DO NOTHING`.
+between two timestamps, make a random UUID per row, and turn a compiled SELECT into
+`INSERT .. SELECT .. ON CONFLICT DO NOTHING`.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import CharField, Func, IntegerField, QuerySet
+from django.db.models import CharField, Func, IntegerField, QuerySet, UUIDField
 
 
 class IsoUtc(Func):
@@ -48,6 +49,20 @@ class SecondsBetween(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         later, earlier, params = self._compile_both(compiler)
         return f"CAST(ROUND((julianday({later}) - julianday({earlier})) * 86400) AS INTEGER)", params
+
+
+class RandomUuid(Func):
+    """A new random UUID for each row, for the outbox rows the engine inserts (OdooAction.action_uid,
+    which Python fills with uuid4 for rows it creates itself)."""
+
+    output_field = UUIDField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "gen_random_uuid()", []  # built into PostgreSQL since 13
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django keeps a UUID as 32 hex digits on SQLite.
+        return "lower(hex(randomblob(16)))", []
 
 
 def insert_select(model, columns: list[str], queryset: QuerySet, *, returning: bool = True) -> list[int]:

@@ -84,6 +84,8 @@ class EscalationEvent(models.Model):
         ACCEPTED = "accepted", "Accepted"
         DE_ESCALATED = "de_escalated", "De-escalated"
         ENDED = "ended", "Ended"
+        # Odoo refused the write-back of an accept (escalations.rollback): the escalation waits again.
+        ACCEPT_UNDONE = "accept_undone", "Acceptance undone (Odoo refused)"
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -120,6 +120,15 @@ class EscalationLevel(models.Model):
     remind_after = models.DurationField(
         null=True, blank=True, help_text="remind the recipients once when still unaccepted after this"
     )
+    # -- the marker in Odoo, so that agents see the escalation there (escalations.markers) --
+    odoo_tag_name = models.CharField(
+        "tag in Odoo", max_length=64, blank=True,
+        help_text="set this tag on the ticket in Odoo while it is escalated here (e.g. Escalated L2)",
+    )
+    odoo_priority = models.CharField(
+        "priority in Odoo", max_length=1, choices=PRIORITIES, blank=True,
+        help_text="raise the ticket's priority in Odoo to at least this (it is never lowered)",
+    )
 
     class Meta:
         ordering = ["policy", "number"]
@@ -129,3 +138,19 @@ class EscalationLevel(models.Model):
 
     def __str__(self):
         return f"L{self.number} {self.name}"
+
+    def clean(self):
+        self.odoo_tag_name = (self.odoo_tag_name or "").strip()
+        try:
+            trigger = (self.policy.escalate_tag or "").strip()
+        except EscalationPolicy.DoesNotExist:  # a level form without its policy yet
+            return
+        # The marker is the console's own write. Were it the trigger tag, agents could not tell the
+        # console's mark from a colleague's request to escalate, the mark could raise the ticket again
+        # (under the policy of a team it moves to, say), and ending the escalation would take off a
+        # tag an agent may have set on purpose.
+        if self.odoo_tag_name and self.odoo_tag_name.lower() == trigger.lower():
+            raise ValidationError({"odoo_tag_name": (
+                f"\"{self.odoo_tag_name}\" is the tag that escalates a ticket in this policy; the level's "
+                "marker needs a tag of its own (e.g. Escalated L2)."
+            )})

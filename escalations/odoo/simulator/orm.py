@@ -13,7 +13,7 @@ objects registered per model with optional methods:
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import missing_error
+from .errors import ValidationError, missing_error
 from .values import converter, not_null_error
 
 SUPERUSER_ID = 1
@@ -84,6 +84,7 @@ def create(env: Env, model: str, vals_list: list[dict]) -> list[int]:
         for name in _required(md):
             if stored.get(name) in (None, ""):
                 raise not_null_error(store, model, name)
+        check_unique(env, model, stored)
         rec_id = store.insert(model, stored, now=env.now, uid=env.uid)
         _apply_x2many(env, model, rec_id, later)
         ids.append(rec_id)
@@ -125,11 +126,28 @@ def write(env: Env, model: str, ids: list[int], vals: dict) -> bool:
             fd = store.model(model).fields[name]
             if fd.required and value in (None, "") and fd.type not in ("boolean", "integer", "float"):
                 raise not_null_error(store, model, name)
+        check_unique(env, model, stored, rec_id)
         store.update(model, rec_id, stored, now=env.now, uid=env.uid)
         _apply_x2many(env, model, rec_id, later)
     if hooks and hasattr(hooks, "after_write"):
         hooks.after_write(env, ids, vals, before)
     return True
+
+
+def check_unique(env: Env, model: str, stored: dict, rec_id: int | None = None) -> None:
+    """The model's UNIQUE constraints, as PostgreSQL enforces them and Odoo reports them to a client
+    (`_as_validation_error`: a ValidationError with the constraint's message). NULLs never collide."""
+    store = env.store
+    for names, message in store.model(model).unique:
+        if rec_id is not None and not any(name in stored for name in names):
+            continue
+        current = store.get(model, rec_id) if rec_id is not None else {}
+        key = tuple(stored.get(name, current.get(name)) for name in names)
+        if None in key:
+            continue
+        for other_id, other in store.tables[model].items():
+            if other_id != rec_id and tuple(other.get(name) for name in names) == key:
+                raise ValidationError(f"The operation cannot be completed: {message}")
 
 
 def unlink(env: Env, model: str, ids: list[int]) -> bool:

@@ -45,6 +45,8 @@ class ModelDef:
     fields: dict[str, FieldDef] = dc_field(default_factory=dict)
     parent_name: str | None = None  # enables child_of / parent_of through this field
     display_name: Callable | None = None  # (store, rec) -> str; default: rec_name value
+    # Odoo's `_sql_constraints` of kind UNIQUE: [(field names, message)], checked by create and write.
+    unique: list[tuple[tuple[str, ...], str]] = dc_field(default_factory=list)
 
     @property
     def has_active(self) -> bool:

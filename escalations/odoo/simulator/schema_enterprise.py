@@ -10,7 +10,7 @@ def _ticket_display(store, rec):
 
 
 def enterprise_models(version: int) -> list:
-    return [_team(), _stage(), _tag(), _ticket_type(), _sla(version), _sla_status(), _ticket(version)]
+    return [_team(), _stage(), _tag(version), _ticket_type(), _sla(version), _sla_status(), _ticket(version)]
 
 
 def _team():
@@ -87,7 +87,8 @@ def _stage():
     )
 
 
-def _tag():
+def _tag(version: int):
+    message = "Tag name already exists !" if version <= 16 else "A tag with the same name already exists."
     return model(
         "helpdesk.tag",
         "Helpdesk Tags",
@@ -96,6 +97,7 @@ def _tag():
             F("color", "integer", "Color", default=0),
         ],
         order="name",
+        unique=[(("name",), message)],  # name_uniq: a second tag of a name is refused
     )
 
 
