@@ -4,7 +4,8 @@ On a throw-away test database: 20 teams with a two-level policy each, 20,000 ope
 5,000 fire a trigger; one evaluation raises their escalations; a few hundred write-backs wait in the
 outbox. Then each page is requested through Django's full stack (middleware, session, view, template)
 with the test client, as a logged-in supervisor: the page, its polling partial when something changed,
-the same poll when nothing changed (204), and a filtered view. Median and p95 over the runs, and the
+the same poll when nothing changed (204), a filtered view, the second tab; then the wall display and
+the JSON feed with a display token. Median and p95 over the runs, and the
 SQL queries of one request.
 """
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from escalations.benchmarks import bench_teams_create, bench_tickets_create, database_name, test_database
 from escalations.engine import evaluate_escalations
-from escalations.models import Escalation, OdooAction
+from escalations.models import Escalation, OdooAction, WallDisplay
 
 
 class Command(BaseCommand):
@@ -53,6 +54,12 @@ class Command(BaseCommand):
                           htmx=True)
             self._measure(client, "filtered: one team, breached", queue, {"team": 3, "sla": "breached"}, runs)
             self._measure(client, "second tab: at risk, not escalated", queue, {"tab": "at_risk"}, runs)
+            display = WallDisplay(name="Benchmark wall")
+            token = display.new_token()
+            display.save()
+            wall = Client(SERVER_NAME="localhost")  # no session: a screen in the support room
+            self._measure(wall, "wall display, all teams", reverse("wall", args=[token]), {}, runs)
+            self._measure(wall, "JSON feed, 100 rows", reverse("api-queue"), {"token": token}, runs)
 
     def _measure(self, client: Client, label: str, path: str, params: dict, runs: int, htmx=False) -> None:
         headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
