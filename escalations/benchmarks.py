@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +61,43 @@ def simulator_process(*, tickets: int, port: int) -> Iterator[str]:
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
+
+
+def database_url() -> str:
+    """The (test) database in use, as a URL for another process: a worker that must see its rows."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(*, concurrency: int, log_path) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (prefork, `concurrency` processes) on this database, this broker and the
+    Odoo the settings point at; its queue is emptied first. Its log goes to `log_path`."""
+    from dashboard.celery import app
+
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge(app.conf.task_default_queue)
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "ODOO_URL": settings.ODOO_URL, "ODOO_DB": settings.ODOO_DB, "ODOO_USER": settings.ODOO_USER,
+           "ODOO_API_KEY": settings.ODOO_API_KEY}
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "prefork",
+             "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-mingle",
+             "--without-gossip"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
 
 def database_name() -> str:

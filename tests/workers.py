@@ -8,16 +8,8 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
-
-def database_url() -> str:
-    """The test database, for a process started by the test (the test's transactions must commit)."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+from escalations.benchmarks import database_url
 
 
 def wait_for(predicate, timeout=40.0) -> bool:
