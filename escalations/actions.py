@@ -29,7 +29,7 @@ from escalations.markers import marker_queue
 from escalations.models import Agent, AuditEntry, Escalation, EscalationLevel, OdooAction, Team, Ticket
 from escalations.outbox import outbox_enqueue
 from escalations.permissions import ActionDenied, check_can_act
-from escalations.rollback import undo_of_acceptance
+from escalations.rollback import action_roll_back, undo_of_acceptance
 
 Kind = OdooAction.Kind
 State = OdooAction.State
@@ -276,8 +276,10 @@ def action_cancel(*, action: OdooAction, user) -> bool:
             pk=action.pk, state__in=[State.STALE, State.QUEUED, State.AWAITING_RETRY]
         ).update(state=State.CANCELLED, last_error=f"Cancelled by {_who(user)}.")
         if done:
-            AuditEntry.objects.filter(action=action).update(
-                outcome=AuditEntry.Outcome.CANCELLED, reason=f"Cancelled by {_who(user)}.")
+            reason = f"Cancelled by {_who(user)}: not written to Odoo."
+            AuditEntry.objects.filter(action=action).update(outcome=AuditEntry.Outcome.CANCELLED,
+                                                            reason=reason)
+            action_roll_back(action=action, reason=reason, actor=user, rule="")
     return bool(done)
 
 

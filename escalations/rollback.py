@@ -16,6 +16,8 @@ runs in the transaction that marks the action failed, so the two are seen togeth
   ticket was deleted in Odoo, the next sync (at the latest the hourly full one) marks it deleted and
   the engine ends its escalation anyway (EndReason.DELETED).
 - Note and marker: nothing in the console to undo.
+- A lead cancelling an accept that was waiting (stale, or Odoo unreachable) is undone the same way:
+  the ticket will not be assigned to them in Odoo, so the escalation must not stay theirs.
 
 The ticket's own fields (assignee, team, priority, tags) are never changed locally by an action: the
 mirror is written by the sync only, so the next sync shows what Odoo holds, whatever failed.
@@ -38,8 +40,10 @@ def undo_of_acceptance(escalation: Escalation) -> dict:
     return {"accepted_by": escalation.accepted_by_id, "accepted_at": escalation.accepted_at.isoformat()}
 
 
-def action_roll_back(*, action: OdooAction, reason: str, now: datetime | None = None) -> bool:
-    """Undo the console's part of an action Odoo refused; True if something was undone."""
+def action_roll_back(*, action: OdooAction, reason: str, now: datetime | None = None, actor=None,
+                     rule: str = "Odoo refused") -> bool:
+    """Undo the console's part of an action Odoo refused (or its lead cancelled: `actor`, no rule);
+    True if something was undone."""
     undo = (action.payload or {}).get("undo") or {}
     if action.kind not in (Kind.ACCEPT, Kind.REASSIGN) or not undo or action.escalation is None:
         return False
@@ -47,4 +51,5 @@ def action_roll_back(*, action: OdooAction, reason: str, now: datetime | None = 
         escalation=action.escalation, accepted_by_id=undo["accepted_by"],
         accepted_at=datetime.fromisoformat(undo["accepted_at"]), reason=reason,
         facts={"action": str(action.action_uid), "kind": action.kind}, now=now or timezone.now(),
+        actor=actor, rule=rule,
     )

@@ -145,8 +145,10 @@ def escalation_deescalate(*, escalation: Escalation, user, reason: str,
 
 
 def escalation_undo_accept(*, escalation: Escalation, accepted_by_id: int, accepted_at: datetime,
-                           reason: str, facts: dict | None = None, now: datetime | None = None) -> bool:
-    """Take back one acceptance that Odoo refused to write back: the escalation waits for someone again.
+                           reason: str, facts: dict | None = None, now: datetime | None = None,
+                           actor=None, rule: str = "Odoo refused") -> bool:
+    """Take back one acceptance that Odoo refused to write back (or that its lead cancelled before it
+    was written): the escalation waits for someone again.
 
     Only that acceptance: the escalation must still be open and accepted by that person at that time.
     If it ended, moved (which clears the acceptance) or was accepted again since, there is nothing of
@@ -162,7 +164,7 @@ def escalation_undo_accept(*, escalation: Escalation, accepted_by_id: int, accep
             # No notice: the lead whose acceptance it was sees the failed action on the dashboard, and
             # the level's reminders and move-up timeout apply again from here.
             EscalationEvent.objects.create(
-                escalation=escalation, kind=Kind.ACCEPT_UNDONE, at=now, actor=None, rule="Odoo refused",
+                escalation=escalation, kind=Kind.ACCEPT_UNDONE, at=now, actor=actor, rule=rule,
                 reason=reason, to_level=escalation.level, facts=facts or {},
             )
     return bool(undone)

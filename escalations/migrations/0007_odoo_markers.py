@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='escalationevent',
             name='kind',
-            field=models.CharField(choices=[('raised', 'Raised'), ('moved_up', 'Moved up'), ('moved_down', 'Moved down'), ('accepted', 'Accepted'), ('de_escalated', 'De-escalated'), ('ended', 'Ended'), ('accept_undone', 'Acceptance undone (Odoo refused)')], max_length=20),
+            field=models.CharField(choices=[('raised', 'Raised'), ('moved_up', 'Moved up'), ('moved_down', 'Moved down'), ('accepted', 'Accepted'), ('de_escalated', 'De-escalated'), ('ended', 'Ended'), ('accept_undone', 'Acceptance undone')], max_length=20),
         ),
         migrations.AlterField(
             model_name='odooaction',

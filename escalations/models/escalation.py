@@ -85,7 +85,7 @@ class EscalationEvent(models.Model):
         DE_ESCALATED = "de_escalated", "De-escalated"
         ENDED = "ended", "Ended"
         # Odoo refused the write-back of an accept (escalations.rollback): the escalation waits again.
-        ACCEPT_UNDONE = "accept_undone", "Acceptance undone (Odoo refused)"
+        ACCEPT_UNDONE = "accept_undone", "Acceptance undone"
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

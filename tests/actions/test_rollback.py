@@ -63,7 +63,7 @@ def test_an_accept_odoo_refuses_is_undone_with_odoos_reason(odoo, ticket, team_l
     undone = escalation.events.get(kind=Kind.ACCEPT_UNDONE)
     assert undone.reason == action.last_error and undone.actor is None and undone.rule == "Odoo refused"
     assert undone.facts == {"action": str(action.action_uid), "kind": "accept"}
-    assert undone.get_kind_display() == "Acceptance undone (Odoo refused)"
+    assert undone.get_kind_display() == "Acceptance undone"
 
 
 def test_an_acceptance_overtaken_meanwhile_is_left_alone(odoo, ticket, team_lead, policy, escalation, agent):
@@ -161,3 +161,19 @@ def test_an_escalation_by_hand_on_a_ticket_deleted_in_odoo_is_ended_by_the_next_
     assert result.ended_ids == [escalation.pk] and escalation.end_reason == EndReason.DELETED
     # No marker to take off a ticket that is gone (other tickets of the team were raised meanwhile).
     assert OdooAction.objects.filter(ticket=ticket, kind=OdooAction.Kind.MARK).count() == 1
+
+
+def test_a_lead_cancelling_a_stale_accept_gives_the_escalation_back(odoo, ticket, team_lead, escalation):
+    from escalations.actions import action_cancel
+    from tests.outbox_helpers import drain
+
+    action = action_accept(ticket=ticket, user=team_lead,
+                           seen_write_date=ticket.odoo_write_date - timedelta(hours=1))
+    assert drain() == [State.STALE]
+    assert action_cancel(action=action, user=team_lead)
+
+    escalation.refresh_from_db()
+    assert escalation.is_open and escalation.accepted_by is None
+    undone = escalation.events.get(kind=Kind.ACCEPT_UNDONE)
+    assert undone.actor == team_lead and undone.rule == "" and "not written to Odoo" in undone.reason
+    assert odoo_ticket(odoo.state, ticket.odoo_id)["user_id"][0] == ticket.assignee_id
