@@ -70,3 +70,18 @@ def outsider(db):
     from tests.factories import UserFactory
 
     return UserFactory(username="outsider", first_name="Otto", last_name="Outsider")
+
+
+# -- a team's two-level escalation policy (modules with their own `policy` override it) -------------
+
+
+@pytest.fixture
+def policy(db):
+    from tests.factories import EscalationPolicyFactory
+
+    return EscalationPolicyFactory()
+
+
+@pytest.fixture
+def level1(policy):
+    return policy.levels.get(number=1)

@@ -55,3 +55,14 @@ def notes(state, ticket_id: int, marker: str = "console action") -> list[dict]:
     return state.call("mail.message", "search_read", [[
         ("model", "=", "helpdesk.ticket"), ("res_id", "=", ticket_id), ("body", "ilike", marker),
     ]], {"fields": ["body", "subtype_id", "message_type", "is_internal"], "order": "id"})
+
+
+def level_member_who_accepts_by_reassign(policy, user, *, ticket: Ticket, lead) -> Agent:
+    """Make `user` a member of the policy's first level, linked to a free Odoo user (returned), under a
+    policy where reassigning the ticket to a level member accepts the escalation for them."""
+    policy.reassign_accepts = True
+    policy.save()
+    member_agent = free_agent(ticket.assignee, lead.profile.agent)
+    make_lead(user, teams=[], agent=member_agent)
+    policy.levels.get(number=1).members.add(user)
+    return member_agent

@@ -13,16 +13,6 @@ from tests.queue_helpers import escalated
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def policy():
-    return EscalationPolicyFactory()
-
-
-@pytest.fixture
-def level1(policy):
-    return policy.levels.get(number=1)
-
-
 def refs(queue):
     return [row.ticket.reference for row in queue.rows]
 

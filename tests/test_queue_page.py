@@ -25,16 +25,6 @@ def frozen():
 
 
 @pytest.fixture
-def policy():
-    return EscalationPolicyFactory()
-
-
-@pytest.fixture
-def level1(policy):
-    return policy.levels.get(number=1)
-
-
-@pytest.fixture
 def team_lead(lead, policy):
     return make_lead(lead, teams=[policy.team], agent=AgentFactory())
 

@@ -20,7 +20,15 @@ from escalations.models import AuditEntry, EndReason, Escalation, OdooAction, Te
 from escalations.permissions import ActionDenied
 from escalations.sync import sync_odoo
 from tests.conftest import FLAVOURS
-from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
+from tests.outbox_helpers import (
+    a_ticket,
+    drain,
+    free_agent,
+    level_member_who_accepts_by_reassign,
+    make_lead,
+    notes,
+    odoo_ticket,
+)
 
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
@@ -209,11 +217,7 @@ def test_the_consoles_own_earlier_write_does_not_make_the_next_action_stale(odoo
 def test_reassigning_to_a_level_member_accepts_for_them_when_the_policy_says_so(
     odoo, ticket, team_lead, policy, escalation, agent
 ):
-    policy.reassign_accepts = True
-    policy.save()
-    member_agent = free_agent(ticket.assignee, team_lead.profile.agent)
-    make_lead(agent, teams=[], agent=member_agent)
-    policy.levels.get(number=1).members.add(agent)
+    member_agent = level_member_who_accepts_by_reassign(policy, agent, ticket=ticket, lead=team_lead)
 
     action = action_reassign(ticket=ticket, user=team_lead, agent=member_agent)
     escalation.refresh_from_db()

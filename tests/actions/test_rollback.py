@@ -11,7 +11,7 @@ from escalations.engine import escalation_accept, escalation_move, evaluate_esca
 from escalations.models import AuditEntry, EndReason, Escalation, EscalationEvent, OdooAction, Team, Ticket
 from escalations.outbox import outbox_send
 from escalations.sync import sync_odoo
-from tests.outbox_helpers import free_agent, make_lead, odoo_ticket
+from tests.outbox_helpers import free_agent, level_member_who_accepts_by_reassign, odoo_ticket
 
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
@@ -94,11 +94,7 @@ def test_a_refused_accept_of_an_escalation_that_ended_meanwhile_changes_nothing(
 def test_a_reassign_that_accepted_for_a_level_member_is_undone_when_odoo_refuses(
     odoo, ticket, team_lead, policy, escalation, agent
 ):
-    policy.reassign_accepts = True
-    policy.save()
-    member_agent = free_agent(ticket.assignee, team_lead.profile.agent)
-    make_lead(agent, teams=[], agent=member_agent)
-    policy.levels.get(number=1).members.add(agent)
+    member_agent = level_member_who_accepts_by_reassign(policy, agent, ticket=ticket, lead=team_lead)
     action = action_reassign(ticket=ticket, user=team_lead, agent=member_agent)
     escalation.refresh_from_db()
     assert escalation.accepted_by == agent
