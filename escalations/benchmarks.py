@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +48,10 @@ def test_database() -> Iterator[None]:
 @contextmanager
 def simulator_process(*, tickets: int, port: int) -> Iterator[str]:
     """The simulator seeded with `tickets`, serving on `port`; yields its URL once it answers."""
+    with socket.socket() as probe:
+        # Else the benchmark would time whatever already listens there (a demo's simulator, say).
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise CommandError(f"Port {port} is already in use; choose another with --port.")
     api_key = secrets.token_urlsafe(16)
     simulator = subprocess.Popen(
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
