@@ -171,9 +171,9 @@ OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300)
 
 # --- Email notices ---------------------------------------------------------------------------------
 # EMAIL_URL, when set, says it all: smtp://user:pass@host:587?tls=1, smtp+ssl://user:pass@host:465,
-# smtp+tls://.. (STARTTLS), console:// (prints) or locmem://. Otherwise Django's usual EMAIL_HOST,
-# EMAIL_PORT, .. variables; with none of them, emails are printed to the console (every notice is
-# also kept in the database, with its state).
+# smtp+tls://.. (STARTTLS), console:// (prints), file:///a/folder (a file per email) or locmem://.
+# Otherwise Django's usual EMAIL_HOST, EMAIL_PORT, .. variables; with none of them, emails are printed
+# to the console (every notice is also kept in the database, with its state).
 def email_settings(url: str) -> dict:
     """Django's email settings from an EMAIL_URL; ImproperlyConfigured when it cannot be read."""
     from urllib.parse import parse_qs, unquote, urlsplit
@@ -182,9 +182,15 @@ def email_settings(url: str) -> dict:
     scheme = parts.scheme.lower()
     if scheme in ("console", "locmem", "dummy"):
         return {"EMAIL_BACKEND": f"django.core.mail.backends.{scheme}.EmailBackend"}
+    if scheme == "file":
+        if not parts.path:
+            raise ImproperlyConfigured("EMAIL_URL file:// names no folder, e.g. file:///var/mail/console")
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": unquote(parts.path)}
     if scheme not in ("smtp", "smtps", "smtp+ssl", "smtp+tls", "submission"):
         raise ImproperlyConfigured(
-            f"EMAIL_URL must start with smtp://, smtp+ssl://, smtp+tls:// or console://, not {scheme!r}://"
+            f"EMAIL_URL must start with smtp://, smtp+ssl://, smtp+tls://, console:// or file://, "
+            f"not {scheme!r}://"
         )
     if not parts.hostname:
         raise ImproperlyConfigured("EMAIL_URL names no host, e.g. smtp://user:password@mail.example.com:587")

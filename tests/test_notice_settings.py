@@ -70,3 +70,12 @@ def test_a_bad_email_url_is_a_clear_configuration_error(url, message):
 def test_a_bad_email_url_stops_the_app_with_the_message(tmp_path):
     result = load(tmp_path, EMAIL_URL="imap://mail.example.com")
     assert result.returncode != 0 and "EMAIL_URL must start with smtp://" in result.stderr
+
+
+def test_a_file_url_writes_each_email_to_a_folder(tmp_path):
+    assert email_settings("file:///srv/console/mail") == {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": "/srv/console/mail",
+    }
+    with pytest.raises(ImproperlyConfigured, match="names no folder"):
+        email_settings("file://")

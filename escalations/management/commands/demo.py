@@ -45,6 +45,13 @@ class Command(BaseCommand):
         api_key = secrets.token_urlsafe(24)
         odoo_url = f"http://127.0.0.1:{odoo_port}"
         env = {**os.environ, "ODOO_URL": odoo_url, "ODOO_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
+        # The notices link to this run's address; unless mail is configured, they go to files rather
+        # than flooding the terminal (the first evaluation sends dozens).
+        env.setdefault("DASHBOARD_BASE_URL", f"http://127.0.0.1:{port}")
+        mail = "as configured"
+        if not (os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST")):
+            mail = settings.VAR_DIR / "demo-mail"
+            env["EMAIL_URL"] = f"file://{mail}"
         settings.ODOO_URL = settings.ODOO_WEB_URL = odoo_url
         settings.ODOO_API_KEY = api_key
 
@@ -74,6 +81,7 @@ class Command(BaseCommand):
                 f"  team lead login: lead / {password}\n"
                 f"  admin login:     admin / {password}   (http://127.0.0.1:{port}/admin/)\n"
                 f"  wall display:    {wall_url(wall_token, base_url=f'http://127.0.0.1:{port}')}\n"
+                f"  notice emails:   {mail}\n"
                 f"  Odoo simulator:  {odoo_url} ({flavour} {odoo_version}, live)\n"
                 "Ctrl-C stops everything.\n"
             ))
