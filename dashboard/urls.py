@@ -24,3 +24,5 @@ urlpatterns = [
     path("api/queue/", api.queue_feed_view, name="api-queue"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "dashboard.views.errors.permission_denied"

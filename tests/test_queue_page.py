@@ -194,3 +194,16 @@ def test_links_change_one_filter_and_keep_the_others(client, team_lead, level1, 
     assert f'href="?team={policy.team_id}&amp;sla=breached"' in html
     assert f'href="?team={policy.team_id}&amp;tab=at_risk"' in html  # a tab resets the SLA filter
     assert "since=x" not in html.split('hx-get="')[0]
+
+
+def test_a_refusal_inside_a_row_comes_back_as_the_row_with_the_reason(client, level1):
+    escalation = escalated(level1, reference="T-GONE")
+    client.force_login(make_lead(UserFactory(), teams=[], agent=AgentFactory()))
+    response = client.get(reverse("action-form", args=[escalation.ticket_id, "reassign"]),
+                          HTTP_HX_TARGET=f"ticket-{escalation.ticket_id}", **HTMX)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tbody id="ticket-{escalation.ticket_id}"')
+    assert "You may not act on this ticket." in html and "read only" in html and "<html" not in html
+    page = client.get(reverse("action-form", args=[escalation.ticket_id, "reassign"]))
+    assert page.status_code == 403 and "T-GONE" not in page.content.decode()
