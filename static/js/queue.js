@@ -12,3 +12,25 @@ document.addEventListener("htmx:afterSwap", function (event) {
     target.focus();
   }
 });
+
+// A request that fails outright (the server or the network is down, or a 5xx, which is not swapped)
+// must not fail silently: say so at the top of the page until a later request gets through. The
+// page's polling keeps trying by itself.
+(function () {
+  function banner() { return document.getElementById("connection-status"); }
+  document.addEventListener("htmx:sendError", function () {
+    var el = banner();
+    if (el) { el.textContent = "Cannot reach the console. Retrying; nothing you did was lost."; el.hidden = false; }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var el = banner();
+    if (el && event.detail.xhr.status >= 500) {
+      el.textContent = "The console failed to answer (" + event.detail.xhr.status + "). Please try again.";
+      el.hidden = false;
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = banner();
+    if (el && event.detail.successful) el.hidden = true;
+  });
+})();

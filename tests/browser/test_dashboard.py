@@ -141,3 +141,14 @@ def test_a_ticket_changed_in_odoo_shows_up_in_the_open_page_by_itself(page, live
 
     expect(page.locator(f"#ticket-{ticket_id}")).to_contain_text("Renamed by an agent in Odoo", timeout=5000)
     assert still_same_page(page)
+
+
+def test_a_lost_server_is_said_and_the_page_recovers_by_itself(page, live_server, lena, fast_polls):
+    log_in(page, live_server)
+    banner = page.locator("#connection-status")
+    expect(banner).to_be_hidden()
+    page.route("**/?*since=*", lambda route: route.abort())  # the polls fail, as with the server down
+    expect(banner).to_contain_text("Cannot reach the console", timeout=5000)
+    page.unroute("**/?*since=*")
+    expect(banner).to_be_hidden(timeout=5000)
+    assert still_same_page(page)
