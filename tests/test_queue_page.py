@@ -207,3 +207,15 @@ def test_a_refusal_inside_a_row_comes_back_as_the_row_with_the_reason(client, le
     assert "You may not act on this ticket." in html and "read only" in html and "<html" not in html
     page = client.get(reverse("action-form", args=[escalation.ticket_id, "reassign"]))
     assert page.status_code == 403 and "T-GONE" not in page.content.decode()
+
+
+def test_de_escalating_a_ticket_without_an_open_escalation_says_so(team_lead, level1):
+    escalation = escalated(level1, reference="T-DONE")
+    escalation.ended_at = T0
+    escalation.save()
+    client = csrf_client(team_lead)
+    response = client.post(reverse("action-deescalate", args=[escalation.ticket_id]),
+                           {"render": "row", "reason": "fine now"},
+                           HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value, **HTMX)
+    assert response.status_code == 409 and "This ticket has no open escalation." in response.content.decode()
+    assert not OdooAction.objects.exists()

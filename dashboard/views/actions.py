@@ -17,6 +17,7 @@ from dashboard.access import odoo_action_for_user, ticket_for_action
 from dashboard.forms import DeescalateForm, EscalateForm, NoteForm, ReassignForm, SeenForm
 from dashboard.views.action_forms import render_row
 from escalations.actions import (
+    ActionRefused,
     action_accept,
     action_cancel,
     action_confirm,
@@ -66,28 +67,36 @@ def _run(request, ticket_id: int, do, *, done: str) -> HttpResponse:
                    ticket_id=ticket_id)
 
 
+def _act(request, ticket_id: int, form_class, act, *, done) -> HttpResponse:
+    """Access check, form, domain function, answer: the shape of every action on a ticket. `act` takes
+    the ticket and the form's data; `done` is the success message, or makes it from the data."""
+    ticket = ticket_for_action(request, ticket_id)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _invalid(request, form, ticket_id)
+    data = form.cleaned_data
+    return _run(request, ticket_id, lambda: act(ticket, data), done=done(data) if callable(done) else done)
+
+
+def _open_escalation(ticket) -> Escalation:
+    escalation = Escalation.objects.filter(ticket=ticket, ended_at__isnull=True).first()
+    if escalation is None:
+        raise ActionRefused("This ticket has no open escalation.")
+    return escalation
+
+
 @require_POST
 @login_required
 def accept(request, ticket_id: int):
-    ticket = ticket_for_action(request, ticket_id)
-    form = SeenForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form, ticket_id)
-    seen = form.cleaned_data["seen_write_date"]
-    return _run(request, ticket_id,
-                lambda: action_accept(ticket=ticket, user=request.user, seen_write_date=seen),
-                done="You took this ticket.")
+    return _act(request, ticket_id, SeenForm, lambda ticket, data: action_accept(
+        ticket=ticket, user=request.user, seen_write_date=data["seen_write_date"]),
+        done="You took this ticket.")
 
 
 @require_POST
 @login_required
 def reassign(request, ticket_id: int):
-    ticket = ticket_for_action(request, ticket_id)
-    form = ReassignForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form, ticket_id)
-    data = form.cleaned_data
-    return _run(request, ticket_id, lambda: action_reassign(
+    return _act(request, ticket_id, ReassignForm, lambda ticket, data: action_reassign(
         ticket=ticket, user=request.user, agent=data["agent"], team=data["team"], note=data["note"],
         seen_write_date=data["seen_write_date"]), done="Reassigned.")
 
@@ -95,43 +104,24 @@ def reassign(request, ticket_id: int):
 @require_POST
 @login_required
 def deescalate(request, ticket_id: int):
-    ticket = ticket_for_action(request, ticket_id)
-    form = DeescalateForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form, ticket_id)
-    escalation = Escalation.objects.filter(ticket=ticket, ended_at__isnull=True).first()
-    if escalation is None:
-        return _answer(request, message="This ticket has no open escalation.", ok=False, ticket_id=ticket_id,
-                       status=409)
-    data = form.cleaned_data
-    return _run(request, ticket_id, lambda: action_deescalate(
-        escalation=escalation, user=request.user, reason=data["reason"], step_down=data["step_down"],
-        seen_write_date=data["seen_write_date"]), done="De-escalated.")
+    return _act(request, ticket_id, DeescalateForm, lambda ticket, data: action_deescalate(
+        escalation=_open_escalation(ticket), user=request.user, reason=data["reason"],
+        step_down=data["step_down"], seen_write_date=data["seen_write_date"]), done="De-escalated.")
 
 
 @require_POST
 @login_required
 def escalate(request, ticket_id: int):
-    ticket = ticket_for_action(request, ticket_id)
-    form = EscalateForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form, ticket_id)
-    data = form.cleaned_data
-    return _run(request, ticket_id, lambda: action_escalate(
+    return _act(request, ticket_id, EscalateForm, lambda ticket, data: action_escalate(
         ticket=ticket, user=request.user, level=data["level"], reason=data["reason"],
-        seen_write_date=data["seen_write_date"]), done=f"Escalated to {data['level']}.")
+        seen_write_date=data["seen_write_date"]), done=lambda data: f"Escalated to {data['level']}.")
 
 
 @require_POST
 @login_required
 def note(request, ticket_id: int):
-    ticket = ticket_for_action(request, ticket_id)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, form, ticket_id)
-    body = form.cleaned_data["body"]
-    return _run(request, ticket_id, lambda: action_note(ticket=ticket, user=request.user, body=body),
-                done="Note added.")
+    return _act(request, ticket_id, NoteForm, lambda ticket, data: action_note(
+        ticket=ticket, user=request.user, body=data["body"]), done="Note added.")
 
 
 @require_POST
