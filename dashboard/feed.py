@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from escalations.freshness import SyncHealth
-from escalations.queue import Queue, QueueRow
+from escalations.queue import Queue, QueueRow, seconds_left
 
 
 def iso(value: datetime | None) -> str | None:
@@ -57,7 +57,7 @@ def row_feed(row: QueueRow, *, now: datetime) -> dict:
         "stage": t.stage.name if t.stage else None,
         "sla": row.sla,
         "deadline": iso(row.deadline),
-        "seconds_left": None if row.deadline is None else int((row.deadline - now).total_seconds()),
+        "seconds_left": seconds_left(row.deadline, now),
         "waiting_since": iso(row.waiting_since),
         "accepted_by": _person(e.accepted_by) if e else None,
         "odoo_url": row.odoo_url,

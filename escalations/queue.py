@@ -234,5 +234,6 @@ def seconds_left(deadline: datetime | None, now: datetime) -> int | None:
 
 __all__ = [
     "SLA_STATES", "Queue", "QueueFilters", "QueueRow", "at_risk_not_escalated", "escalation_queue",
-    "open_escalations", "queue_counts", "queue_row", "sla_expression", "urgency_order", "waiting_actions",
+    "open_escalations", "queue_counts", "queue_row", "seconds_left", "sla_expression", "urgency_order",
+    "waiting_actions",
 ]
