@@ -1,0 +1,37 @@
+"""Production settings from the environment pass Django's deployment checks."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+# What HTTPS=true must settle: HSTS, the redirect, and both cookies over TLS only.
+SETTLED_BY_HTTPS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+
+def deploy_check(tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("DEBUG", "HTTPS", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=settings.BASE_DIR, capture_output=True,
+        text=True, env={**clean, "VAR_DIR": str(tmp_path), "DEBUG": "false",
+                        "SECRET_KEY": secrets.token_urlsafe(50), **env},
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_https_production_settings_pass_the_deploy_check(tmp_path):
+    code, output = deploy_check(tmp_path, HTTPS="true")
+    assert code == 0, output
+    assert not [warning for warning in SETTLED_BY_HTTPS if warning in output], output
+    # Subdomains and the preload list are the site owner's choice: opt-in, and then silent too.
+    code, output = deploy_check(tmp_path, HTTPS="true", SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+                                SECURE_HSTS_PRELOAD="true")
+    assert code == 0 and "no issues" in output, output
+
+
+def test_without_https_the_deploy_check_warns_about_cookies(tmp_path):
+    code, output = deploy_check(tmp_path)
+    assert "security.W012" in output and "security.W016" in output
