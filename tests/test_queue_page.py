@@ -219,3 +219,14 @@ def test_de_escalating_a_ticket_without_an_open_escalation_says_so(team_lead, le
                            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value, **HTMX)
     assert response.status_code == 409 and "This ticket has no open escalation." in response.content.decode()
     assert not OdooAction.objects.exists()
+
+
+def test_a_filter_changed_in_place_also_updates_the_tabs_links(client, team_lead, level1, policy):
+    escalated(level1)
+    client.force_login(team_lead)
+    html = html_of(client.get(reverse("queue"), {"team": policy.team_id}, **HTMX))
+    assert html.lstrip().startswith('<div id="queue-body"')
+    assert 'id="queue-tabs" aria-label="Queue" hx-swap-oob="true"' in html
+    assert f'href="?team={policy.team_id}&amp;tab=at_risk"' in html
+    page = html_of(client.get(reverse("queue")))
+    assert page.count('id="queue-tabs"') == 1 and "hx-swap-oob" not in page

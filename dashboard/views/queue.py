@@ -42,5 +42,5 @@ def queue(request):
         "poll_url": f"{request.path}?{urlencode({**params, 'page': page_number, 'since': version})}",
         "poll_seconds": settings.QUEUE_POLL_SECONDS,
     }
-    partial = request.htmx and not request.htmx.boosted
-    return render(request, f"{TEMPLATE}#queue-body" if partial else TEMPLATE, context)
+    partial = bool(request.htmx and not request.htmx.boosted)
+    return render(request, f"{TEMPLATE}#queue-body" if partial else TEMPLATE, {**context, "partial": partial})

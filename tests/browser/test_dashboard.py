@@ -152,3 +152,21 @@ def test_a_lost_server_is_said_and_the_page_recovers_by_itself(page, live_server
     page.unroute("**/?*since=*")
     expect(banner).to_be_hidden(timeout=5000)
     assert still_same_page(page)
+
+
+def test_a_filter_narrows_the_queue_in_place_and_lands_in_the_url(page, live_server, lena):
+    log_in(page, live_server)
+    team = (Team.objects.filter(tickets__escalations__ended_at__isnull=True).distinct()
+            .order_by("name").first())
+    page.get_by_label("Team").select_option(str(team.pk))
+
+    expect(page).to_have_url(re.compile(rf"team={team.pk}"))
+    shown = page.locator("tbody.queue-row")
+    expect(shown.first).to_be_visible()
+    ids = [int(x) for x in shown.evaluate_all("rows => rows.map(r => r.dataset.ticket)")]
+    assert ids and set(Ticket.objects.filter(pk__in=ids).values_list("team_id", flat=True)) == {team.pk}
+    expect(page.get_by_role("link", name="At risk, not escalated")).to_have_attribute(
+        "href", re.compile(rf"team={team.pk}"))
+    assert still_same_page(page)
+    page.reload()  # the URL is a bookmark: the same view comes back
+    expect(page.get_by_label("Team")).to_have_value(str(team.pk))
