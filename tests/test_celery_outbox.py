@@ -2,7 +2,6 @@
 then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it;
 an accept Odoo refuses, failed and undone; the engine's marker written in Odoo."""
 
-import os
 import signal
 import threading
 from datetime import timedelta
@@ -14,7 +13,6 @@ from escalations.engine import escalation_raise_manual, evaluate_escalations
 from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncState
 from escalations.sync import sync_odoo
 from tests import workers
-from tests.conftest import API_KEY
 from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import a_ticket, free_agent, make_lead, notes, odoo_ticket
 from tests.workers import wait_for
@@ -28,15 +26,7 @@ def start_worker(odoo, tmp_path):
     started = []
 
     def start():
-        env = {
-            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/4",
-            "ODOO_URL": odoo.url, "ODOO_DB": odoo.state.db_name, "ODOO_API_KEY": API_KEY, "ODOO_TIMEOUT": "2",
-            # Only the outbox sweep runs often; the sync and the engine stay out of the way.
-            "SYNC_INTERVAL_SECONDS": "3600", "ENGINE_INTERVAL_SECONDS": "3600",
-            "OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_LEASE_SECONDS": "4",
-            "OUTBOX_RETRY_BASE_SECONDS": "1", "OUTBOX_RETRY_MAX_SECONDS": "2",
-            "VAR_DIR": str(tmp_path),
-        }
+        env = workers.outbox_worker_env(odoo, tmp_path)
         worker = workers.start_worker(env, beat_schedule=tmp_path / f"beat-schedule-{len(started)}")
         started.append(worker)
         return worker

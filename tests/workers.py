@@ -55,3 +55,18 @@ def stop_worker(worker) -> None:
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
+
+
+def outbox_worker_env(odoo, var_dir: Path) -> dict:
+    """A worker's environment for sending the outbox to the test's simulator: the sweep every second
+    (it also picks up actions enqueued on another broker), quick retries, the sync and engine idle."""
+    from tests.conftest import API_KEY
+
+    return {
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/4",
+        "ODOO_URL": odoo.url, "ODOO_DB": odoo.state.db_name, "ODOO_API_KEY": API_KEY, "ODOO_TIMEOUT": "2",
+        "SYNC_INTERVAL_SECONDS": "3600", "ENGINE_INTERVAL_SECONDS": "3600",
+        "OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_LEASE_SECONDS": "4",
+        "OUTBOX_RETRY_BASE_SECONDS": "1", "OUTBOX_RETRY_MAX_SECONDS": "2",
+        "VAR_DIR": str(var_dir),
+    }

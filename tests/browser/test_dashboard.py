@@ -16,9 +16,10 @@ from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, OdooAction, Team, Ticket, TicketClock
 from escalations.sla import refresh_clocks
 from escalations.sync import sync_odoo
+from tests import workers
 from tests.browser.conftest import transactional
 from tests.factories import EscalationPolicyFactory
-from tests.outbox_helpers import free_agent, make_lead
+from tests.outbox_helpers import free_agent, make_lead, notes, odoo_ticket
 
 pytestmark = transactional
 PASSWORD = "a-long-test-password"
@@ -170,3 +171,29 @@ def test_a_filter_narrows_the_queue_in_place_and_lands_in_the_url(page, live_ser
     assert still_same_page(page)
     page.reload()  # the URL is a bookmark: the same view comes back
     expect(page.get_by_label("Team")).to_have_value(str(team.pk))
+
+
+@pytest.mark.celery_worker
+def test_an_accept_reaches_odoo_through_a_real_worker_and_the_row_clears(page, live_server, lena, odoo,
+                                                                          fast_polls, tmp_path):
+    log = tmp_path / "worker.log"
+    worker = workers.start_worker(workers.outbox_worker_env(odoo, tmp_path),
+                                  beat_schedule=tmp_path / "beat-schedule", log=log.open("w"))
+    try:
+        log_in(page, live_server)
+        row = page.locator("tbody.queue-row", has=page.get_by_role("button", name="Accept")).first
+        ticket_id = int(row.get_attribute("data-ticket"))
+        row.get_by_role("button", name="Accept").click()
+        row = page.locator(f"#ticket-{ticket_id}")
+        expect(row).to_contain_text("You took this ticket")
+
+        action = OdooAction.objects.get(ticket_id=ticket_id)
+        sent = workers.wait_for(lambda: OdooAction.objects.get(pk=action.pk).state == OdooAction.State.SENT)
+        assert sent, log.read_text()[-2000:]
+        assert odoo_ticket(odoo.state, ticket_id)["user_id"][0] == lena.profile.agent.pk
+        assert len(notes(odoo.state, ticket_id, str(action.action_uid))) == 1
+        # Nothing left on its way to Odoo: the next poll takes the pending write-back off the row.
+        expect(row.locator(".odoo-action")).to_have_count(0, timeout=5000)
+        assert still_same_page(page)
+    finally:
+        workers.stop_worker(worker)
