@@ -51,6 +51,9 @@ TICKET_MODEL = "helpdesk.ticket"
 WATCHED = {"user_id": "assignee", "team_id": "team", "stage_id": "stage", "priority": "priority",
            "name": "title"}
 WAIT_FOR_OLDER = timedelta(seconds=2)
+# Shown on the row: a ticket's actions apply in order, so one waits while an earlier one is stale
+# (for its lead to confirm or cancel) or still on its way.
+WAITING_FOR_OLDER = "Waits for an earlier action on this ticket to be applied, confirmed or cancelled."
 
 
 def outbox_enqueue(action_id: int, *, countdown: float | None = None) -> None:
@@ -193,7 +196,7 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
         return "skipped"
     if _older_pending(action):
         _release(action, state=State.QUEUED, next_attempt_at=timezone.now() + WAIT_FOR_OLDER,
-                 attempts=F("attempts") - 1)
+                 attempts=F("attempts") - 1, last_error=WAITING_FOR_OLDER)
         return State.QUEUED
     try:
         result = _apply(_connect(), action)

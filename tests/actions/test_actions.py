@@ -17,6 +17,7 @@ from escalations.actions import (
 )
 from escalations.engine import EscalationChanged
 from escalations.models import AuditEntry, EndReason, Escalation, OdooAction, Team, Ticket
+from escalations.outbox import WAITING_FOR_OLDER
 from escalations.permissions import ActionDenied
 from escalations.sync import sync_odoo
 from tests.conftest import FLAVOURS
@@ -197,11 +198,17 @@ def test_a_stale_action_can_be_cancelled_and_then_nothing_is_written(odoo, ticke
     action = action_reassign(ticket=ticket, user=team_lead, agent=team_lead.profile.agent,
                              seen_write_date=ticket.odoo_write_date - timedelta(hours=1))
     assert drain() == [State.STALE]
+    later = action_note(ticket=ticket, user=team_lead, body="after the reassign")
+    assert drain(rounds=1) == [State.QUEUED]  # in order: it waits behind the stale one, and says so
+    later.refresh_from_db()
+    assert later.last_error == WAITING_FOR_OLDER
     assert action_cancel(action=action, user=team_lead)
-    assert drain() == []
+    assert drain() == [State.SENT]  # the note, no longer held; the cancelled reassign is never sent
     action.refresh_from_db()
-    assert action.state == State.CANCELLED
+    later.refresh_from_db()
+    assert action.state == State.CANCELLED and later.last_error == ""
     assert odoo_ticket(odoo.state, ticket.odoo_id)["user_id"][0] == ticket.assignee_id
+    assert len(notes(odoo.state, ticket.odoo_id)) == 1
 
 
 def test_the_consoles_own_earlier_write_does_not_make_the_next_action_stale(odoo, ticket, team_lead):
