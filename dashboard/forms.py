@@ -44,7 +44,7 @@ class QueueFilterForm(forms.Form):
     tab = forms.ChoiceField(choices=TABS, required=False)
     team = forms.ModelChoiceField(Team.objects.filter(active=True), required=False, empty_label="All teams")
     level = forms.TypedChoiceField(
-        choices=[("", "All levels"), *[(n, f"Level {n}") for n in range(1, 6)]], coerce=int, required=False,
+        choices=[("", "All levels"), *[(n, f"Level {n}") for n in range(1, 10)]], coerce=int, required=False,
         empty_value=None,
     )
     sla = forms.ChoiceField(choices=[("", "Any SLA state"), *SLA_CHOICES], required=False)
