@@ -94,15 +94,17 @@ def celery_worker(*, concurrency: int, log_path) -> Iterator[subprocess.Popen]:
              "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-mingle",
              "--without-gossip"],
             cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its pool processes go with it
         )
         try:
             yield worker
         finally:
-            worker.send_signal(signal.SIGTERM)
+            os.killpg(worker.pid, signal.SIGTERM)
             try:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
 
 
 def database_name() -> str:

@@ -2,7 +2,6 @@
 then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it;
 an accept Odoo refuses, failed and undone; the engine's marker written in Odoo."""
 
-import signal
 import threading
 from datetime import timedelta
 
@@ -91,8 +90,7 @@ def test_a_worker_killed_after_odoo_applied_the_action_is_finished_by_the_sweepe
     worker = start_worker()
     action = action_note(ticket=ticket, user=team_lead, body="survives a SIGKILL")
     assert posted.wait(40), "the worker never sent the note"
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(10)
+    workers.kill_worker(worker)
     odoo.state.execute = execute
     action.refresh_from_db()
     assert action.state == State.INFLIGHT

@@ -41,20 +41,38 @@ def start_worker(env: dict, *, beat_schedule: Path | None = None, log=subprocess
         command += ["--beat", "--schedule", str(beat_schedule)]
     if hostname:
         command += ["--hostname", hostname]
+    # Its own process group: `--beat` runs beat in a child process, which must go with the worker
+    # (an orphaned beat would go on sending sweeps to the shared broker for every later test).
     return subprocess.Popen(
         command, cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": database_url(), **env},
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
 
-def stop_worker(worker) -> None:
-    if worker.poll() is not None:
-        return
-    worker.send_signal(signal.SIGTERM)
+def _signal_group(worker, signum) -> None:
     try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+        os.killpg(worker.pid, signum)
+    except ProcessLookupError:
+        pass  # all gone already
+
+
+def kill_worker(worker) -> None:
+    """SIGKILL to the worker and its beat, as when the machine loses the process."""
+    _signal_group(worker, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def stop_worker(worker) -> None:
+    """A warm shutdown; then nothing of the worker's group may be left running."""
+    if worker.poll() is None:
+        _signal_group(worker, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_group(worker, signal.SIGKILL)
+    if worker.poll() is None:
+        worker.wait(timeout=10)
 
 
 def outbox_worker_env(odoo, var_dir: Path) -> dict:
