@@ -35,12 +35,14 @@ def queue(request):
         return HttpResponse(status=204)
     mark_actable(queue.rows, request.user)
     params = {k: v for k, v in request.GET.items() if k not in ("since", "page")}
+    # An htmx request (a poll, or a filter changed in place) gets the queue's body and, out of band,
+    # the tabs; a plain request the whole page.
+    partial = bool(request.htmx and not request.htmx.boosted)
     context = {
         "form": form, "tab": tab, "filters": filters, "queue": queue, "sync": sync, "now": now,
         "state_counts": [(state, queue.counts[state]) for state in SLA_STATES],
         "page": Paginator(range(queue.total), PAGE_SIZE).get_page(page_number),
         "poll_url": f"{request.path}?{urlencode({**params, 'page': page_number, 'since': version})}",
-        "poll_seconds": settings.QUEUE_POLL_SECONDS,
+        "poll_seconds": settings.QUEUE_POLL_SECONDS, "partial": partial,
     }
-    partial = bool(request.htmx and not request.htmx.boosted)
-    return render(request, f"{TEMPLATE}#queue-body" if partial else TEMPLATE, {**context, "partial": partial})
+    return render(request, f"{TEMPLATE}#queue-body" if partial else TEMPLATE, context)
