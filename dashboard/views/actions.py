@@ -124,25 +124,25 @@ def note(request, ticket_id: int):
         ticket=ticket, user=request.user, body=data["body"]), done="Note added.")
 
 
+def _decide(request, action_id: int, decide, *, done: str, too_late: str) -> HttpResponse:
+    """Confirm or cancel a waiting action: `decide` returns False when it no longer waits."""
+    action = odoo_action_for_user(request, action_id)
+    if not decide(action=action, user=request.user):
+        return _answer(request, message=too_late, ok=False, action=action, ticket_id=action.ticket_id,
+                       status=409)
+    action.refresh_from_db()
+    return _answer(request, message=done, ok=True, action=action, ticket_id=action.ticket_id)
+
+
 @require_POST
 @login_required
 def confirm(request, action_id: int):
-    action = odoo_action_for_user(request, action_id)
-    if not action_confirm(action=action, user=request.user):
-        return _answer(request, message="This action is no longer waiting for confirmation.", ok=False,
-                       action=action, ticket_id=action.ticket_id, status=409)
-    action.refresh_from_db()
-    return _answer(request, message="Confirmed: it will be applied in Odoo.", ok=True, action=action,
-                   ticket_id=action.ticket_id)
+    return _decide(request, action_id, action_confirm, done="Confirmed: it will be applied in Odoo.",
+                   too_late="This action is no longer waiting for confirmation.")
 
 
 @require_POST
 @login_required
 def cancel(request, action_id: int):
-    action = odoo_action_for_user(request, action_id)
-    if not action_cancel(action=action, user=request.user):
-        return _answer(request, message="Too late to cancel: it is being or was applied.", ok=False,
-                       action=action, ticket_id=action.ticket_id, status=409)
-    action.refresh_from_db()
-    return _answer(request, message="Cancelled: nothing will be written to Odoo.", ok=True, action=action,
-                   ticket_id=action.ticket_id)
+    return _decide(request, action_id, action_cancel, done="Cancelled: nothing will be written to Odoo.",
+                   too_late="Too late to cancel: it is being or was applied.")
