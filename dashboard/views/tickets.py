@@ -6,8 +6,9 @@ from django.db.models import F
 from django.shortcuts import render
 from django.utils import timezone
 
-from escalations.models import OdooAction, SyncState, Ticket
+from escalations.models import SyncState, Ticket
 from escalations.odoo.links import ticket_url
+from escalations.queue import waiting_actions
 from escalations.sla import PAUSED, sla_state
 
 PAGE_SIZE = 100
@@ -25,7 +26,7 @@ def ticket_list(request):
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     state = SyncState.load()
     now = timezone.now()
-    waiting = _waiting_actions([t.pk for t in page])
+    waiting = waiting_actions([t.pk for t in page], now=now)
     rows = [
         {**_row(t, now=now, server_version=state.server_version), "actions": waiting.get(t.pk, [])}
         for t in page
@@ -47,13 +48,4 @@ def _row(ticket: Ticket, *, now, server_version: str) -> dict:
         "time_left": deadline - now if deadline else None,
         "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
     }
-
-
-def _waiting_actions(ticket_ids: list[int]) -> dict[int, list[OdooAction]]:
-    """Actions not (yet) applied in Odoo: pending, stale or failed; one query for the page."""
-    waiting: dict[int, list[OdooAction]] = {}
-    done = [OdooAction.State.SENT, OdooAction.State.CANCELLED]
-    for action in OdooAction.objects.filter(ticket__in=ticket_ids).exclude(state__in=done).order_by("pk"):
-        waiting.setdefault(action.ticket_id, []).append(action)
-    return waiting
 
