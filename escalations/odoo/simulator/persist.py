@@ -9,7 +9,7 @@ import os
 from datetime import date, datetime
 
 from .clock import Clock
-from .state import SimulatorState
+from .state import ApiKey, SimulatorState
 
 _DT, _D = "__dt__:", "__d__:"
 
@@ -24,7 +24,9 @@ def save(state: SimulatorState, path: str) -> None:
             "next_id": state.store.next_id,
             "sequences": state.store.sequences,
             "passwords": {str(k): v for k, v in state.passwords.items()},
-            "api_keys": state.api_keys,
+            "api_keys": {
+                key: {"uid": k.uid, "expiration_date": k.expiration_date} for key, k in state.api_keys.items()
+            },
             "integration_uid": state.integration_uid,
         }
         text = json.dumps(data, default=_encode)
@@ -47,7 +49,11 @@ def load(path: str, now: datetime | None = None) -> SimulatorState:
     state.store.sequences.update(data["sequences"])
     state.store.rebuild_indexes()
     state.passwords = {int(k): v for k, v in data["passwords"].items()}
-    state.api_keys = data["api_keys"]
+    # Files saved before keys could expire hold key -> uid.
+    state.api_keys = {
+        key: ApiKey(k, None) if isinstance(k, int) else ApiKey(k["uid"], k["expiration_date"])
+        for key, k in data["api_keys"].items()
+    }
     state.integration_uid = data["integration_uid"]
     return state
 

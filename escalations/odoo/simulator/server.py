@@ -102,6 +102,14 @@ class SimulatorServer:
             state.clock.freeze() if payload["freeze"] else state.clock.unfreeze()
         if "revoke_api_key" in payload:
             state.revoke_api_key(payload["revoke_api_key"])
+        if "api_key_expiry" in payload:  # {"key": K, "at": "2026-12-01 10:00:00" or null}
+            expiry = payload["api_key_expiry"]
+            at = expiry.get("at")
+            state.set_api_key_expiry(
+                expiry["key"], datetime.fromisoformat(str(at).replace(" ", "T")) if at else None
+            )
+        if "expire_api_key" in payload:
+            state.expire_api_key(payload["expire_api_key"])
         if payload.get("run_sla_cron"):
             state.run_sla_cron()
         return self.status()

@@ -7,6 +7,8 @@ every read and mutation so the threaded HTTP server can serve concurrent calls s
 
 import secrets
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from . import methods
 from .clock import Clock
@@ -23,6 +25,20 @@ from .store import Store
 DB_NAME = "helpdesk"
 FLAVOURS = ("enterprise", "oca")
 VERSIONS = (16, 17, 18)
+
+
+@dataclass
+class ApiKey:
+    """A row of `res.users.apikeys`: whose key it is, and (Odoo 18+) until when it works."""
+
+    uid: int
+    # Naive UTC on the simulator's clock; None = persistent. Odoo 18 added `expiration_date`
+    # (PR #178558) and checks `expiration_date IS NULL OR expiration_date >= now()` at each use.
+    expiration_date: datetime | None = None
+
+
+def _naive_utc(dt: datetime | None) -> datetime | None:
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt is not None and dt.tzinfo else dt
 
 
 def build_schema(flavour: str, version: int) -> dict:
@@ -55,7 +71,7 @@ class SimulatorState:
             "helpdesk" if "helpdesk" in rec["model"] else "base"
         )
         self.passwords: dict[int, str] = {}  # uid -> password (interactive and RPC login)
-        self.api_keys: dict[str, int] = {}  # key -> uid (RPC only, never the web session login)
+        self.api_keys: dict[str, ApiKey] = {}  # RPC only, never the web session login
         self.sessions: dict[str, int] = {}  # session_id cookie -> uid
         self.admin_password = admin_password
         self.integration_uid: int | None = None
@@ -98,7 +114,7 @@ class SimulatorState:
                 return None
             if self.passwords.get(uid) == password:
                 return uid
-            if allow_api_key and self.api_keys.get(password) == uid:
+            if allow_api_key and self._api_key_uid(password) == uid:
                 return uid
             return None
 
@@ -112,16 +128,46 @@ class SimulatorState:
                 and user.get("active")
                 and isinstance(password, str)
                 and password
-                and (self.passwords.get(uid) == password or self.api_keys.get(password) == uid)
+                and (self.passwords.get(uid) == password or self._api_key_uid(password) == uid)
             )
         if not ok:
             raise AccessDenied()
 
-    def add_api_key(self, uid: int, key: str | None = None) -> str:
+    def _api_key_uid(self, key) -> int | None:
+        """The key's user, unless the key is unknown or expired: an expired key is refused exactly
+        like a wrong one (same AccessDenied, same `false` from common.login)."""
+        entry = self.api_keys.get(key) if isinstance(key, str) else None
+        if entry is None:
+            return None
+        if entry.expiration_date is not None and entry.expiration_date < self.clock.db_now():
+            return None
+        return entry.uid
+
+    def add_api_key(self, uid: int, key: str | None = None, *, expires_at: datetime | None = None) -> str:
+        """A new key for `uid`; `expires_at` (naive UTC, simulator clock) exists from Odoo 18 only."""
+        if expires_at is not None:
+            self._check_expiry_supported()
         key = key or secrets.token_hex(20)
         with self.lock:
-            self.api_keys[key] = uid
+            self.api_keys[key] = ApiKey(uid, _naive_utc(expires_at))
         return key
+
+    def set_api_key_expiry(self, key: str, expires_at: datetime | None) -> None:
+        """Give a key an expiration date (or none); it stops working once the clock passes it."""
+        self._check_expiry_supported()
+        with self.lock:
+            if key not in self.api_keys:
+                raise ValueError("unknown API key")
+            self.api_keys[key].expiration_date = _naive_utc(expires_at)
+
+    def expire_api_key(self, key: str) -> None:
+        """Make a key's expiration date the past second: the next call with it is refused."""
+        self.set_api_key_expiry(key, self.clock.db_now() - timedelta(seconds=1))
+
+    def _check_expiry_supported(self) -> None:
+        if self.version < 18:
+            raise ValueError(f"API keys have no expiration date before Odoo 18 (this is {self.version}); "
+                             "revoke the key instead")
 
     def revoke_api_key(self, key: str) -> None:
         with self.lock:
@@ -193,4 +239,10 @@ class SimulatorState:
                 "clock_frozen": self.clock.frozen,
                 "rpc_count": self.rpc_count,
                 "tickets": {"total": len(tickets), "active": sum(1 for t in tickets if t.get("active"))},
+                # Never the keys themselves: whose they are and when they expire.
+                "api_keys": [
+                    {"uid": k.uid, "expires": k.expiration_date.strftime("%Y-%m-%d %H:%M:%S")
+                     if k.expiration_date else None}
+                    for k in self.api_keys.values()
+                ],
             }
