@@ -5,12 +5,21 @@ deadlines: attendances are local wall-clock times (so 08:00 Brussels is 07:00 UT
 UTC in summer, and a DST switch day still has exactly its attendances), leaves are UTC intervals.
 All inputs and outputs are naive UTC datetimes, like Odoo's stored values.
 
+What a calendar-level plan counts, as `_work_intervals_batch` with no resource does (Odoo 17/18):
+- attendances of the calendar with no `resource_id`, no `display_type` (the "First week"/"Second
+  week" section rows of a two-week calendar) and not lunch breaks;
+- on a two-week calendar, only those of the local day's week type (`get_week_type`); Odoo reads an
+  empty week type there as `int(False)`, the first week;
+- minus leaves of kind "time off" for this calendar or for every calendar, with no `resource_id`:
+  one person's time off does not close the team's calendar.
+
 Speed: the seed plans tens of thousands of deadlines, so each local day's intervals are cached and
 running totals (working seconds and working days before each day) let `work_hours` answer in O(1) and
 `plan_hours`/`plan_days` jump straight to the right day, then finish with Odoo's interval loop.
 """
 
 import bisect
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,11 +27,18 @@ MAX_DAYS = 730  # Odoo gives up after 100 windows of 14 days; two years is the s
 SPAN_DAYS = 64  # running totals grow by this many days at a time
 
 
+def get_week_type(day: date) -> int:
+    """Odoo's `resource.calendar.attendance.get_week_type`: the parity of the week counted from
+    Monday 1 January of year 1 (never ISO week numbers, whose 53-week years would repeat a parity)."""
+    return int(math.floor((day.toordinal() - 1) / 7) % 2)
+
+
 class WorkCalendar:
     def __init__(self, tz: str, attendances, leaves=(), hours_per_day: float = 8.0):
-        """attendances: (weekday 0=Mon, hour_from, hour_to[, date_from, date_to]); leaves: (start, end)."""
+        """attendances: (weekday 0=Mon, hour_from, hour_to[, date_from, date_to[, week_type]]), week_type
+        0 or 1 on a two-week calendar, None for every week; leaves: (start, end)."""
         self.tz = ZoneInfo(tz or "UTC")
-        self.attendances = [tuple(a) + (None, None)[len(a) - 3 :] for a in attendances]
+        self.attendances = [tuple(a) + (None, None, None)[len(a) - 3 :] for a in attendances]
         self.leaves = sorted(leaves)
         self.hours_per_day = hours_per_day or 8.0
         self._days: dict[date, list] = {}
@@ -34,8 +50,11 @@ class WorkCalendar:
     def day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day not in self._days:
             spans = []
-            for weekday, h_from, h_to, d_from, d_to in self.attendances:
+            week = get_week_type(day)
+            for weekday, h_from, h_to, d_from, d_to, week_type in self.attendances:
                 if weekday != day.weekday() or (d_from and day < d_from) or (d_to and day > d_to):
+                    continue
+                if week_type is not None and week_type != week:
                     continue
                 spans.append((self._utc(day, h_from), self._utc(day, h_to)))
             self._days[day] = _subtract(sorted(spans), self.leaves)
@@ -208,33 +227,44 @@ def _subtract(spans, leaves):
     return out
 
 
-def calendar_for(store, calendar_id) -> WorkCalendar | None:
-    """The WorkCalendar of a resource.calendar record, cached until any resource.* record changes."""
+def calendar_for(store, calendar_id, resource_id=None) -> WorkCalendar | None:
+    """The WorkCalendar of a resource.calendar record, cached until any resource.* record changes.
+
+    With no resource it is the calendar's own working time (what helpdesk SLA deadlines plan on);
+    with one, that person's too: their own attendances added, their own time off taken out."""
     if not calendar_id or not store.exists("resource.calendar", calendar_id):
         return None
     cache = store.__dict__.setdefault("_calendar_cache", {})
-    key = (calendar_id, store.calendar_changes)
+    key = (calendar_id, resource_id, store.calendar_changes)
     if key not in cache:
         if len(cache) > 32:
             cache.clear()
         cal = store.get("resource.calendar", calendar_id)
+        resource = store.get("resource.resource", resource_id) if resource_id else None
+        two_weeks = bool(cal.get("two_weeks_calendar"))
         atts = [
             store.get("resource.calendar.attendance", i)
             for i in store.inverse_ids("resource.calendar.attendance", "calendar_id", calendar_id)
         ]
-        leaves = [
-            (lv["date_from"], lv["date_to"])
-            for lv in store.tables["resource.calendar.leaves"].values()
-            if lv.get("calendar_id") in (None, calendar_id)
-        ]
         cache[key] = WorkCalendar(
-            cal.get("tz") or "UTC",
+            (resource or cal).get("tz") or "UTC",  # a person's hours are in their own time zone
             [
-                (int(a["dayofweek"]), a["hour_from"], a["hour_to"], a.get("date_from"), a.get("date_to"))
+                (
+                    int(a["dayofweek"]), a["hour_from"], a["hour_to"], a.get("date_from"), a.get("date_to"),
+                    int(a.get("week_type") or 0) if two_weeks else None,
+                )
                 for a in atts
                 if a.get("day_period") != "lunch"
+                and not a.get("display_type")
+                and a.get("resource_id") in (None, resource_id)
             ],
-            leaves,
+            [
+                (lv["date_from"], lv["date_to"])
+                for lv in store.tables["resource.calendar.leaves"].values()
+                if lv.get("calendar_id") in (None, calendar_id)
+                and lv.get("resource_id") in (None, resource_id)
+                and (lv.get("time_type") or "leave") == "leave"
+            ],
             cal.get("hours_per_day") or 8.0,
         )
     return cache[key]

@@ -178,6 +178,7 @@ def calendar_models() -> list:
                 F("hours_per_day", "float", "Average Hour per Day", default=8.0),
                 sel("tz", [(z, z) for z in _TZS], "Timezone", required=True, default="Europe/Brussels"),
                 F("full_time_required_hours", "float", "Company Full Time", default=40.0),
+                F("two_weeks_calendar", "boolean", "Calendar in 2 weeks mode", default=False),
             ],
             order="name",
         ),
@@ -200,8 +201,21 @@ def calendar_models() -> list:
                     default="morning",
                 ),
                 F("sequence", "integer", "Sequence", default=10),
+                # One person's own schedule line; calendar-level planning leaves it out.
+                m2o("resource_id", "resource.resource", "Resource"),
+                # Two-week calendars: '0' first week, '1' second week (of `get_week_type`); the two
+                # "First week"/"Second week" title rows are display_type 'line_section', not working time.
+                sel("week_type", [("1", "Second"), ("0", "First")], "Week Number"),
+                F(
+                    "two_weeks_calendar",
+                    "boolean",
+                    "Calendar in 2 weeks mode",
+                    related="calendar_id.two_weeks_calendar",
+                    store=False,
+                ),
+                sel("display_type", [("line_section", "Section")], "Display Type"),
             ],
-            order="sequence, dayofweek, hour_from",
+            order="sequence, week_type, dayofweek, hour_from",
         ),
         model(
             "resource.calendar.leaves",
@@ -210,6 +224,8 @@ def calendar_models() -> list:
                 F("name", "char", "Reason"),
                 m2o("company_id", "res.company", "Company"),
                 m2o("calendar_id", "resource.calendar", "Working Hours", index=True),
+                # Set: one person's time off (hr_holidays writes these); empty: everyone on the calendar.
+                m2o("resource_id", "resource.resource", "Resource", index=True),
                 F("date_from", "datetime", "Start Date", required=True),
                 F("date_to", "datetime", "End Date", required=True),
                 sel(
@@ -220,5 +236,20 @@ def calendar_models() -> list:
                 ),
             ],
             order="date_from",
+        ),
+        model(
+            "resource.resource",
+            "Resources",
+            [
+                F("name", "char", "Name", required=True),
+                F("active", "boolean", "Active", default=True),
+                m2o("company_id", "res.company", "Company"),
+                sel("resource_type", [("user", "Human"), ("material", "Material")], "Type", default="user"),
+                m2o("user_id", "res.users", "User"),
+                m2o("calendar_id", "resource.calendar", "Working Time"),
+                sel("tz", [(z, z) for z in _TZS], "Timezone", required=True, default="Europe/Brussels"),
+                F("time_efficiency", "float", "Efficiency Factor", default=100.0),
+            ],
+            order="id",
         ),
     ]
