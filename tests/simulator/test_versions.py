@@ -77,6 +77,19 @@ def test_message_post_escapes_plain_bodies_from_17(make_server, version, expecte
             kw(odoo, "helpdesk.ticket", "message_post", [[tid]], body="x", body_is_html=True)
 
 
+@pytest.mark.parametrize("version", [17, 18])
+def test_body_is_html_is_honoured_only_for_an_internal_author(make_server, version):
+    # mail_thread.message_post: `if body_is_html and self.env.user._is_internal()`; a portal (share)
+    # user's HTML arrives escaped whatever the flag says.
+    server = make_server(version=version, tickets=5)
+    server.state.set_user_share(server.state.integration_uid, True)
+    odoo = connect(server)
+    tid = odoo.env["helpdesk.ticket"].search([], limit=1)[0]
+    mid = kw(odoo, "helpdesk.ticket", "message_post", [[tid]], body="<b>bold</b>", body_is_html=True)
+    assert odoo.env["mail.message"].read([mid], ["body"])[0]["body"] == "&lt;b&gt;bold&lt;/b&gt;"
+    assert odoo.env["res.users"].read([odoo.env.uid], ["share"])[0]["share"] is True
+
+
 @pytest.mark.parametrize("version", [16, 17])
 def test_oca_ticket_numbering_and_defaults(make_server, version):
     odoo = connect(make_server(flavour="oca", version=version, tickets=5))

@@ -218,8 +218,12 @@ def message_post(
     orm.existing(env, model, ids)
     if env.version >= 17:
         # Since 16.3/17 a str body is text, not HTML: only Markup is trusted and RPC cannot send
-        # Markup, so callers pass body_is_html=True to keep their tags (odoo.md §7.7).
-        if not kwargs.pop("body_is_html", False) and isinstance(body, str):
+        # Markup, so callers pass body_is_html=True to keep their tags (odoo.md §7.7). Odoo honours
+        # the flag only for an internal author (`self.env.user._is_internal()`): a portal/share
+        # user's HTML is escaped whatever it says (odoo.md §8.7).
+        body_is_html = kwargs.pop("body_is_html", False)
+        internal = not (env.store.get("res.users", env.uid) or {}).get("share")
+        if not (body_is_html and internal) and isinstance(body, str):
             body = html.escape(body).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")
     orm.check_fields(env, "mail.message", kwargs)  # 16 and unknown keys: Odoo passes them to create()
     store = env.store

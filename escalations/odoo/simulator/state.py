@@ -185,6 +185,11 @@ class SimulatorState:
             user = self.store.get("res.users", uid) if uid else None
             return uid if user and user.get("active") else None
 
+    def set_user_share(self, uid: int, share: bool = True) -> None:
+        """Make a user a portal/share user (not in base.group_user), or internal again. In Odoo
+        `share` is computed from the user's groups; the simulator has no groups, so it is set here."""
+        self.call("res.users", "write", [[uid], {"share": bool(share)}])
+
     def forbid(self, login: str, model: str) -> None:
         """Make `model` raise AccessError for that user (Odoo ACLs, coarsely)."""
         with self.lock:
