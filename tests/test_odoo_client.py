@@ -9,6 +9,7 @@ from escalations.odoo.errors import (
     OdooRecordGone,
     OdooRejected,
     OdooUnavailable,
+    OdooUserNotInternal,
 )
 from escalations.odoo.schema import ENTERPRISE, OCA, detect_schema
 from tests.conftest import API_KEY, FLAVOURS
@@ -25,7 +26,7 @@ def test_connects_with_an_api_key_and_reads(simulator):
     client = OdooClient.connect(config_for(simulator))
     rows = client.search_read("helpdesk.ticket", [], ["name"], limit=3)
     assert len(rows) == 3 and all(set(r) == {"id", "name"} for r in rows)
-    assert client.rpc_calls == 4  # version, login, user context, then the read
+    assert client.rpc_calls == 5  # version, login, user context, internal user check, then the read
 
 
 def test_wrong_api_key_is_an_auth_error_and_not_retried(simulator):
@@ -113,3 +114,18 @@ def test_detects_flavour_version_and_sla_model(simulator):
         assert schema.sla_model == "helpdesk.ticket.sla" and schema.ticket_fields["reference"] == "number"
     # Every field the sync will ask for exists on this server.
     client.search_read("helpdesk.ticket", [], schema.ticket_read_fields(), limit=1)
+
+
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("oca", 18)], indirect=True,
+                         ids=lambda fv: f"{fv[0]}-{fv[1]}")
+def test_a_portal_integration_user_is_refused_at_login_in_plain_words(simulator):
+    simulator.state.set_user_share(simulator.state.integration_uid, True)
+    with pytest.raises(OdooUserNotInternal) as error:
+        OdooClient.connect(config_for(simulator))
+    assert error.value.message == (
+        "Odoo's user console@example.com (ODOO_USER) is a portal user, not an internal user: Odoo would "
+        "show the console's notes as escaped HTML and hide tickets from it. In Odoo, set that user's type "
+        "to Internal User (Settings > Users), or use another user."
+    )
+    simulator.state.set_user_share(simulator.state.integration_uid, False)
+    assert OdooClient.connect(config_for(simulator)).rpc_calls == 4  # version, login, context, one read

@@ -123,9 +123,9 @@ def test_incremental_rpc_calls_grow_with_changes_not_with_total(settings):
         finally:
             server.stop()
     assert counts[60] == counts[300]
-    # 3 to log in, 4 small models, 1 deletion check, then per page of changes a ticket read and an
-    # SLA read; a last short page ends the loop.
-    base = 3 + 4 + 1
+    # 4 to log in (the last checks that the user is internal), 4 small models, 1 deletion check, then
+    # per page of changes a ticket read and an SLA read; a last short page ends the loop.
+    base = 4 + 4 + 1
     expected = [base + 1] + [base + 1 + 2 * (k // 10) + (1 if k % 10 else 0) for k in (5, 25)]
     assert counts[60] == expected
 

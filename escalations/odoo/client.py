@@ -26,6 +26,7 @@ from .errors import (
     OdooRecordGone,
     OdooRejected,
     OdooUnavailable,
+    OdooUserNotInternal,
 )
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ def _translate(exc: Exception) -> OdooError:
 class OdooClient:
     """A logged-in connection to one Odoo database.
 
-    Create it with `OdooClient.connect()`; it logs in at once (three requests: version, login, user
-    context). `rpc_calls` counts every request sent, retries included.
+    Create it with `OdooClient.connect()`; it logs in at once (four requests: version, login, user
+    context, and whether the user is internal). `rpc_calls` counts every request sent, retries included.
     """
 
     def __init__(self, config: OdooConfig, *, sleep=time.sleep):
@@ -148,6 +149,18 @@ class OdooClient:
             return odoo
 
         self._odoo = self._with_retries(do_login, what="login")
+        self._check_internal_user()
+
+    def _check_internal_user(self) -> None:
+        """One read of the user's `share` flag: a portal user would see its notes escaped (Odoo 17+
+        honours `body_is_html` only for internal users) and most tickets hidden by record rules."""
+        rows = self.read("res.users", [self.uid], ["share"])
+        if rows and rows[0].get("share"):
+            raise OdooUserNotInternal(
+                f"Odoo's user {self.config.user} (ODOO_USER) is a portal user, not an internal user: Odoo "
+                "would show the console's notes as escaped HTML and hide tickets from it. In Odoo, set "
+                "that user's type to Internal User (Settings > Users), or use another user."
+            )
 
     @property
     def server_version(self) -> str:

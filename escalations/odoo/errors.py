@@ -35,3 +35,9 @@ class OdooRecordGone(OdooError):
 
 class OdooRejected(OdooError):
     """Odoo refused the values (validation error, user error, archived user, bad field)."""
+
+
+class OdooUserNotInternal(OdooRejected):
+    """The integration user is a portal/share user: Odoo 17+ escapes the HTML of its notes (it honours
+    `body_is_html` only for internal users) and record rules hide most tickets from it. Permanent until
+    someone changes the user in Odoo; a rejection, so a write-back fails with this message."""
