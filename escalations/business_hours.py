@@ -9,6 +9,11 @@ from its wall-clock ends and only then converted to UTC, so 08:00-17:00 Brussels
 ordinary days and a 22:00-06:00 shift is an hour shorter the night clocks go forward. Leaves and
 excluded spans (time in a paused stage) are UTC intervals. All datetimes in and out are aware; the
 results are UTC.
+
+Two-week calendars: an attendance with a week type counts only in weeks of that parity (`week_type`),
+judged on the local day it starts, as Odoo does. A calendar's working time never loses one person's
+time off: `calendar_from_model` leaves out leaves that carry a resource, as Odoo's calendar-level
+planning (`plan_hours` with no resource) does.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ MAX_DAYS = 730
 Span = tuple[datetime, datetime]
 
 
+def week_type(day: date) -> int:
+    """0 in a first week, 1 in a second: Odoo's `resource.calendar.attendance.get_week_type`, the
+    parity of the weeks counted from Monday 1 January of year 1. Not ISO week numbers: a year with
+    53 of them would put two odd weeks in a row."""
+    return (day.toordinal() - 1) // 7 % 2
+
+
 @dataclass(frozen=True)
 class Attendance:
     weekday: int  # 0 = Monday
@@ -35,12 +47,14 @@ class Attendance:
     hour_to: float
     date_from: date | None = None  # the attendance applies only between these days (Odoo 17+)
     date_to: date | None = None
+    week_type: int | None = None  # 0 or 1: only in weeks of that type (two-week calendars); None: every week
 
     def applies(self, day: date) -> bool:
         return (
             day.weekday() == self.weekday
             and (self.date_from is None or day >= self.date_from)
             and (self.date_to is None or day <= self.date_to)
+            and (self.week_type is None or week_type(day) == self.week_type)
         )
 
 
@@ -132,7 +146,7 @@ def always(tz: str = "UTC") -> WorkingHours:
 
 
 def calendar_from_model(calendar, *, shared_leaves: Iterable[Span] | None = None) -> WorkingHours:
-    """A WorkingHours from a WorkingCalendar row, with its attendances and leaves.
+    """A WorkingHours from a WorkingCalendar row, with its attendances and its leaves for everyone.
 
     Three queries at most: attendances and leaves (none when prefetched with
     `prefetch_related("attendances", "leaves")`), and the leaves shared by every calendar (Odoo's
@@ -141,10 +155,15 @@ def calendar_from_model(calendar, *, shared_leaves: Iterable[Span] | None = None
     if shared_leaves is None:
         shared_leaves = shared_calendar_leaves()
     attendances = [
-        Attendance(a.weekday, a.hour_from, a.hour_to, a.date_from, a.date_to)
+        Attendance(
+            a.weekday, a.hour_from, a.hour_to, a.date_from, a.date_to,
+            # Odoo 17+ files an empty week type of a two-week calendar under the first week (int(False)).
+            week_type=(a.week_type or 0) if calendar.two_weeks else None,
+        )
         for a in calendar.attendances.all()
     ]
-    leaves = [(lv.starts_at, lv.ends_at) for lv in calendar.leaves.all()]
+    # Filtered here, not in SQL, so that prefetched leaves cost no query.
+    leaves = [(lv.starts_at, lv.ends_at) for lv in calendar.leaves.all() if lv.resource_odoo_id is None]
     return WorkingHours(tz=calendar.tz, attendances=attendances, leaves=leaves + list(shared_leaves))
 
 
@@ -162,7 +181,8 @@ def load_calendars(*, ids: Iterable[int] | None = None) -> dict[int, WorkingHour
 def shared_calendar_leaves() -> list[Span]:
     from escalations.models import CalendarLeave  # here, so the arithmetic above imports no Django
 
-    return list(CalendarLeave.objects.filter(calendar__isnull=True).values_list("starts_at", "ends_at"))
+    everyone = CalendarLeave.objects.filter(calendar__isnull=True, resource_odoo_id__isnull=True)
+    return list(everyone.values_list("starts_at", "ends_at"))
 
 
 def _zone(name: str) -> ZoneInfo:

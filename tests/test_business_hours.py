@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from escalations.business_hours import Attendance, WorkingHours, always, calendar_from_model, load_calendars
+from escalations.business_hours import (
+    Attendance,
+    WorkingHours,
+    always,
+    calendar_from_model,
+    load_calendars,
+    week_type,
+)
 
 H = timedelta(hours=1)
 
@@ -165,3 +172,58 @@ def test_time_between_stops_at_the_end_even_inside_a_span_split_by_a_pause():
     paused = [(utc(2026, 11, 30, 8), utc(2026, 11, 30, 9))]
     between = office().working_time_between(utc(2026, 11, 30, 7), utc(2026, 11, 30, 7, 30), excluded=paused)
     assert between == timedelta(minutes=30)
+
+
+# -- two-week calendars and personal leaves ---------------------------------------------------------
+
+
+def two_weeks(leaves=()):
+    """First weeks Monday to Friday 08:00-17:00 UTC, second weeks Monday to Wednesday."""
+    attendances = [Attendance(d, 8, 17, week_type=0) for d in range(5)]
+    attendances += [Attendance(d, 8, 17, week_type=1) for d in range(3)]
+    return WorkingHours(tz="UTC", attendances=attendances, leaves=leaves)
+
+
+def test_week_type_is_odoos_parity_of_weeks_from_monday_1_january_of_year_1():
+    assert [week_type(date(2026, 11, 23) + timedelta(weeks=i)) for i in range(4)] == [0, 1, 0, 1]
+    # The Sunday belongs to the Monday's week; ISO week numbers would repeat a parity after week 53.
+    assert (week_type(date(2026, 11, 29)), week_type(date(2026, 11, 30))) == (0, 1)
+    assert week_type(date(2026, 12, 28)) != week_type(date(2027, 1, 4))
+
+
+def test_two_week_calendar_works_each_week_by_its_own_attendances():
+    # Wed 2 Dec (a second week) 16:00 + 2 h: no Thursday or Friday that week -> Mon 7 Dec 09:00.
+    assert two_weeks().add_working_time(utc(2026, 12, 2, 16), 2 * H) == utc(2026, 12, 7, 9)
+    # Fri 27 Nov (a first week) 16:00 + 2 h -> Mon 30 Nov 09:00 (Monday works in both weeks).
+    assert two_weeks().add_working_time(utc(2026, 11, 27, 16), 2 * H) == utc(2026, 11, 30, 9)
+    # The fortnight from Mon 23 Nov: five days of 9 h, then three.
+    assert two_weeks().working_time_between(utc(2026, 11, 23), utc(2026, 12, 7)) == 72 * H
+
+
+@pytest.mark.django_db
+def test_calendar_from_model_follows_week_types_and_leaves_out_personal_leaves():
+    from escalations.models import CalendarAttendance, CalendarLeave, WorkingCalendar
+
+    cal = WorkingCalendar.objects.create(name="Alternating", tz="UTC", two_weeks=True)
+    # Odoo 17+ reads an empty week type on a two-week calendar as the first week (int(False)): Friday.
+    weeks = [(d, 0) for d in range(4)] + [(4, None)] + [(d, 1) for d in range(3)]
+    CalendarAttendance.objects.bulk_create(
+        CalendarAttendance(calendar=cal, weekday=d, hour_from=8, hour_to=17, week_type=w) for d, w in weeks
+    )
+    monday_7 = {"starts_at": utc(2026, 12, 7), "ends_at": utc(2026, 12, 8)}
+    # One person's day off, on this calendar and on none: the team still works.
+    CalendarLeave.objects.create(calendar=cal, resource_odoo_id=7, resource_name="Ann", **monday_7)
+    CalendarLeave.objects.create(calendar=None, resource_odoo_id=8, resource_name="Bob", **monday_7)
+    wed_16 = utc(2026, 12, 2, 16)
+    assert calendar_from_model(cal).add_working_time(wed_16, 2 * H) == utc(2026, 12, 7, 9)
+    # Friday 27 Nov, a first week, works 16:00-17:00; Friday 4 Dec, a second week, does not (above).
+    assert load_calendars()[cal.pk].add_working_time(utc(2026, 11, 27, 16), 2 * H) == utc(2026, 11, 30, 9)
+    assert load_calendars()[cal.pk].add_working_time(wed_16, 2 * H) == utc(2026, 12, 7, 9)
+
+    CalendarLeave.objects.create(calendar=cal, name="Office move", **monday_7)
+    assert calendar_from_model(cal).add_working_time(wed_16, 2 * H) == utc(2026, 12, 8, 9)
+
+    # The same attendances on a one-week calendar: week types mean nothing, Thursday works.
+    WorkingCalendar.objects.filter(pk=cal.pk).update(two_weeks=False)
+    cal.refresh_from_db()
+    assert calendar_from_model(cal).add_working_time(wed_16, 2 * H) == utc(2026, 12, 3, 9)

@@ -22,6 +22,7 @@ from escalations.models import (
 )
 from escalations.sync import sync_odoo
 from escalations.sync.mapping import odoo_datetime
+from tests.calendar_helpers import create_person_on_leave, create_two_week_calendar
 from tests.conftest import FLAVOURS, T0
 
 pytestmark = pytest.mark.django_db
@@ -227,3 +228,67 @@ def test_policy_deadline_for_a_ticket_odoo_gives_none_yet_pauses_while_waiting(o
     sync_odoo()
     clock.refresh_from_db()
     assert (clock.deadline, clock.paused) == (utc(2026, 11, 25, 16), False)
+
+
+# -- two-week calendars and personal leaves ---------------------------------------------------------
+
+TWO_TEAMS = ("Technical Support", "Billing")
+MONDAY_7_DEC = {"date_from": "2026-12-06 23:00:00", "date_to": "2026-12-07 23:00:00"}  # local midnights
+
+
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("oca", 16)], indirect=True)
+def test_two_week_calendar_is_mirrored_with_week_types_and_personal_leaves_with_their_person(odoo):
+    state = odoo.state
+    alternating = create_two_week_calendar(state)
+    team = search(state, names(state)["team"], [("name", "=", "Billing")])
+    state.call(names(state)["team"], "write", [team, {"resource_calendar_id": alternating}])
+    person = create_person_on_leave(state, calendar=alternating, **MONDAY_7_DEC)
+
+    sync_odoo(full=True)
+
+    calendar = WorkingCalendar.objects.get(odoo_id=alternating)
+    assert calendar.two_weeks
+    # Working spans only: not the two section rows ("First week", "Second week"), nor the lunches.
+    rows = sorted(calendar.attendances.values_list("week_type", "weekday", "hour_from", "hour_to"))
+    spans = ((8, 12), (13, 17))
+    assert rows == [(w, d, f, t) for w, days in ((0, 5), (1, 3)) for d in range(days) for f, t in spans]
+    leave = calendar.leaves.get(name="Dentist")
+    assert (leave.resource_odoo_id, leave.resource_name) == (person, "Agent on leave")
+    assert leave.starts_at == utc(2026, 12, 6, 23)
+    # The calendars of one-week teams stay one-week.
+    standard = WorkingCalendar.objects.get(odoo_id=odoo_calendar(state, "Standard 40 hours/week"))
+    assert not standard.two_weeks and set(standard.attendances.values_list("week_type", flat=True)) == {None}
+
+
+def test_computed_deadline_on_a_two_week_calendar_is_odoos_and_only_a_calendar_leave_moves_it(odoo):
+    """Technical Support's deadlines come from Odoo (an urgent ticket: 4 working hours); Billing, without
+    SLA policies in Odoo, gets the console's own 4-hour target. Both teams work on the two-week calendar."""
+    state = odoo.state
+    alternating = create_two_week_calendar(state)
+    teams = {n: search(state, "helpdesk.team", [("name", "=", n)])[0] for n in TWO_TEAMS}
+    state.call("helpdesk.team", "write", [list(teams.values()), {"resource_calendar_id": alternating}])
+    state.call("helpdesk.team", "write", [[teams["Billing"]], {"use_sla": False}])
+    create_person_on_leave(state, calendar=alternating, **MONDAY_7_DEC)
+    sync_odoo(full=True)
+    EscalationPolicy.objects.create(team=Team.objects.get(odoo_id=teams["Billing"]), target_hours=4)
+
+    def deadlines():
+        """(Odoo's, the console's) deadline of two urgent tickets created now in those teams."""
+        created = {}
+        for name, team in teams.items():
+            values = {"name": f"Down ({name})", "description": "<p>x</p>", "priority": "3", "team_id": team}
+            created[name] = state.call("helpdesk.ticket", "create", [values])
+        sync_odoo(full=True)  # a full sync re-reads the calendars (their leaves changed)
+        odoo_clock = TicketClock.objects.get(ticket_id=created["Technical Support"])
+        console_clock = TicketClock.objects.get(ticket_id=created["Billing"])
+        assert (odoo_clock.source, console_clock.source) == ("odoo", "policy")
+        return odoo_clock.deadline, console_clock.deadline
+
+    # Wed 2 Dec 15:00 in Brussels, a second week: 15:00-17:00, no Thursday or Friday that week, then
+    # Monday 7 Dec (a first week) 08:00-10:00 local. The agent's day off is theirs, not the team's.
+    state.clock.set(utc(2026, 12, 2, 14))
+    assert deadlines() == (utc(2026, 12, 7, 9), utc(2026, 12, 7, 9))
+
+    move = {"name": "Office move", "calendar_id": alternating, **MONDAY_7_DEC}
+    state.call("resource.calendar.leaves", "create", [move])
+    assert deadlines() == (utc(2026, 12, 8, 9), utc(2026, 12, 8, 9))

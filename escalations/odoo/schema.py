@@ -60,10 +60,12 @@ _TAG_FIELDS = ["name", "write_date"]
 _USER_FIELDS = ["name", "login", "email", "active", "share", "write_date"]
 # Working calendars (resource.calendar), for the deadlines the console computes itself. Attendances
 # gained date_from/date_to and day_period (lunch breaks are attendances too) over the versions;
-# display_type marks the section lines of two-week calendars.
-_CALENDAR_FIELDS = ["name", "tz", "hours_per_day"]
+# two-week calendars give each attendance a week_type, and display_type marks their section lines;
+# an attendance with a resource_id is one person's.
+_CALENDAR_FIELDS = ["name", "tz", "hours_per_day", "two_weeks_calendar"]
 _ATTENDANCE_FIELDS = [
     "calendar_id", "dayofweek", "hour_from", "hour_to", "date_from", "date_to", "day_period", "display_type",
+    "week_type", "resource_id",
 ]
 # resource_id set: one person's time off, not the team's; time_type "other" is not time off.
 _LEAVE_FIELDS = ["calendar_id", "name", "date_from", "date_to", "resource_id", "time_type"]

@@ -5,9 +5,13 @@ attendances or leaves is edited on its own, so a write_date filter would miss a 
 They are read whole (three calls) on a full sync, and on an incremental sync only when a team points
 at a calendar the mirror lacks: the cost of an ordinary incremental cycle stays the same.
 
-Leaves: only those for a whole calendar (`resource_id` empty; one person's time off does not stop the
-team's clock), of the kind "time off", for the teams' calendars or for every calendar (`calendar_id`
-empty, as Odoo's public holidays often are), and not long past.
+Two-week calendars keep their flag and each attendance its week type ('0' first week, '1' second);
+the section rows titling the two weeks (`display_type`), lunch breaks and one person's own attendances
+(`resource_id`) are not the calendar's working time and are left out.
+
+Leaves: of the kind "time off", for the teams' calendars or for every calendar (`calendar_id` empty,
+as Odoo's public holidays often are), and not long past; one person's time off (`resource_id` set)
+too, with that person, so the mirror holds it, though it never stops the team's clock.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from escalations.models import CalendarAttendance, CalendarLeave, Team, WorkingC
 from escalations.odoo.client import OdooClient
 from escalations.odoo.schema import HelpdeskSchema
 
-from .mapping import m2o_id, odoo_datetime, text, to_odoo_datetime
+from .mapping import m2o_id, m2o_name, odoo_datetime, text, to_odoo_datetime
 
 # Older leaves cannot move a deadline of a ticket the console still shows.
 LEAVES_SINCE = timedelta(days=400)
@@ -54,8 +58,6 @@ def sync_calendars(client: OdooClient, schema: HelpdeskSchema, *, full: bool, no
 def _leave_domain(ids: list[int], schema: HelpdeskSchema, now: datetime) -> list:
     domain = ["|", ("calendar_id", "in", ids), ("calendar_id", "=", False)]
     domain.append(("date_to", ">=", to_odoo_datetime(now - LEAVES_SINCE)))
-    if "resource_id" in schema.leave_fields:
-        domain.append(("resource_id", "=", False))
     if "time_type" in schema.leave_fields:
         domain.append(("time_type", "=", "leave"))
     return domain
@@ -66,20 +68,23 @@ def save_calendars(calendars: list[dict], attendances: list[dict], leaves: list[
     with transaction.atomic():
         WorkingCalendar.objects.bulk_create(
             [WorkingCalendar(**calendar_row(c)) for c in calendars],
-            update_conflicts=True, unique_fields=["odoo_id"], update_fields=["name", "tz", "hours_per_day"],
+            update_conflicts=True, unique_fields=["odoo_id"],
+            update_fields=["name", "tz", "hours_per_day", "two_weeks"],
         )
         mirrored = WorkingCalendar.objects.filter(odoo_id__in=[c["id"] for c in calendars])
         pks = dict(mirrored.values_list("odoo_id", "pk"))
         _replace(
             CalendarAttendance, [r for a in attendances if (r := attendance_row(a, pks))],
             scope=CalendarAttendance.objects.filter(calendar_id__in=list(pks.values())),
-            update_fields=["calendar", "weekday", "hour_from", "hour_to", "date_from", "date_to"],
+            update_fields=[
+                "calendar", "weekday", "hour_from", "hour_to", "date_from", "date_to", "week_type",
+            ],
         )
         # Shared leaves (no calendar) belong to every calendar, so each read replaces them too.
         _replace(
             CalendarLeave, [r for lv in leaves if (r := leave_row(lv, pks))],
             scope=CalendarLeave.objects.filter(Q(calendar_id__in=list(pks.values())) | Q(calendar=None)),
-            update_fields=["calendar", "name", "starts_at", "ends_at"],
+            update_fields=["calendar", "name", "starts_at", "ends_at", "resource_odoo_id", "resource_name"],
         )
 
 
@@ -99,14 +104,18 @@ def calendar_row(row: dict) -> dict:
         "name": text(row.get("name")) or f"Calendar {row['id']}",
         "tz": text(row.get("tz")) or "UTC",
         "hours_per_day": row.get("hours_per_day") or 8.0,
+        "two_weeks": bool(row.get("two_weeks_calendar")),
     }
 
 
 def attendance_row(row: dict, calendar_pks: dict[int, int]) -> dict | None:
     calendar = calendar_pks.get(m2o_id(row.get("calendar_id")))
-    # A lunch break is an attendance in Odoo 17+; a section line only titles a week of a two-week
-    # calendar. Neither is working time.
-    if calendar is None or row.get("day_period") == "lunch" or row.get("display_type"):
+    # A lunch break is an attendance in Odoo 17+; a section line (Monday 0:00-0:00, which would read
+    # as a whole day here) only titles a week of a two-week calendar; an attendance with a resource is
+    # one person's. None of them is the calendar's working time.
+    if calendar is None or row.get("display_type") or row.get("resource_id"):
+        return None
+    if row.get("day_period") == "lunch":
         return None
     return {
         "odoo_id": row["id"],
@@ -116,6 +125,7 @@ def attendance_row(row: dict, calendar_pks: dict[int, int]) -> dict | None:
         "hour_to": row["hour_to"],
         "date_from": _date(row.get("date_from")),
         "date_to": _date(row.get("date_to")),
+        "week_type": int(row["week_type"]) if row.get("week_type") else None,
     }
 
 
@@ -125,8 +135,11 @@ def leave_row(row: dict, calendar_pks: dict[int, int]) -> dict | None:
     starts, ends = odoo_datetime(row.get("date_from")), odoo_datetime(row.get("date_to"))
     if (odoo_calendar and calendar is None) or not starts or not ends:
         return None
-    return {"odoo_id": row["id"], "calendar_id": calendar, "name": text(row.get("name")), "starts_at": starts,
-            "ends_at": ends}
+    return {
+        "odoo_id": row["id"], "calendar_id": calendar, "name": text(row.get("name")), "starts_at": starts,
+        "ends_at": ends, "resource_odoo_id": m2o_id(row.get("resource_id")),
+        "resource_name": m2o_name(row.get("resource_id")),
+    }
 
 
 def _date(value) -> date | None:

@@ -134,7 +134,8 @@ def test_a_persons_leave_leaves_the_calendar_open_and_a_calendar_leave_closes_it
     }])
     assert calendar_for(state.store, calendar).plan_hours(9, WED_2_DEC_16H) == datetime(2026, 12, 7, 16)
     # That person's own plan does skip their day off: Tuesday 8 Dec 17:00 local.
-    assert calendar_for(state.store, calendar, resource).plan_hours(9, WED_2_DEC_16H) == datetime(2026, 12, 8, 16)
+    own = calendar_for(state.store, calendar, resource)
+    assert own.plan_hours(9, WED_2_DEC_16H) == datetime(2026, 12, 8, 16)
 
     state.call("resource.calendar.leaves", "create", [{
         "name": "Office move", "calendar_id": calendar,
@@ -150,7 +151,8 @@ def test_sla_deadlines_plan_on_the_teams_two_week_calendar(make_server, flavour)
     team = state.call(team_model, "search", [[("name", "=", "Technical Support")]])
     calendar = create_two_week_calendar(state)
     state.call(team_model, "write", [team, {"resource_calendar_id": calendar}])
-    create_person_on_leave(state, calendar=calendar, date_from="2026-12-06 23:00:00", date_to="2026-12-07 23:00:00")
+    monday_7 = {"date_from": "2026-12-06 23:00:00", "date_to": "2026-12-07 23:00:00"}
+    create_person_on_leave(state, calendar=calendar, **monday_7)
     state.clock.set(datetime(2026, 12, 2, 14, 0, tzinfo=UTC))  # Wed 15:00 local, a second week
     state.clock.freeze()
 
