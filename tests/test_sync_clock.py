@@ -243,12 +243,18 @@ def test_two_week_calendar_is_mirrored_with_week_types_and_personal_leaves_with_
     team = search(state, names(state)["team"], [("name", "=", "Billing")])
     state.call(names(state)["team"], "write", [team, {"resource_calendar_id": alternating}])
     person = create_person_on_leave(state, calendar=alternating, **MONDAY_7_DEC)
+    # That person also works Thursday mornings of second weeks: their own schedule, not the team's.
+    state.call("resource.calendar.attendance", "create", [{
+        "name": "Thursday morning (own)", "dayofweek": "3", "hour_from": 8, "hour_to": 12, "week_type": "1",
+        "resource_id": person, "calendar_id": alternating,
+    }])
 
     sync_odoo(full=True)
 
     calendar = WorkingCalendar.objects.get(odoo_id=alternating)
     assert calendar.two_weeks
-    # Working spans only: not the two section rows ("First week", "Second week"), nor the lunches.
+    # The team's working spans only: not the two section rows ("First week", "Second week"), nor the
+    # lunches, nor the person's own Thursday.
     rows = sorted(calendar.attendances.values_list("week_type", "weekday", "hour_from", "hour_to"))
     spans = ((8, 12), (13, 17))
     assert rows == [(w, d, f, t) for w, days in ((0, 5), (1, 3)) for d in range(days) for f, t in spans]
