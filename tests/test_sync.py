@@ -124,7 +124,9 @@ def test_incremental_rpc_calls_grow_with_changes_not_with_total(settings):
             server.stop()
     assert counts[60] == counts[300]
     # 4 to log in (the last checks that the user is internal), 4 small models, 1 deletion check, then
-    # per page of changes a ticket read and an SLA read; a last short page ends the loop.
+    # per page of changes a ticket read and an SLA read. Nothing changed: one look. 5 changes: one
+    # short page. 25 written in one transaction share one write_date: a first full page inside that
+    # second, then the second alone by id (10, 10, 5), then one look past it.
     base = 4 + 4 + 1
     expected = [base + 1] + [base + 1 + 2 * (k // 10) + (1 if k % 10 else 0) for k in (5, 25)]
     assert counts[60] == expected
@@ -144,7 +146,8 @@ def test_fifty_tickets_written_in_the_same_second_across_a_page_boundary(odoo, s
 
     result = sync_odoo()
 
-    assert result.updated == 50 and result.pages == 3
+    # The first page (20) lies inside that second, so the second is read alone by id: 20, 20, 10.
+    assert result.updated == 50 and result.pages == 4
     assert Ticket.objects.filter(odoo_id__in=ids, priority="2").count() == 50
 
 

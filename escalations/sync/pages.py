@@ -1,8 +1,20 @@
 """Reading changed tickets from Odoo in keyset pages, one page ahead of the code that saves them.
 
-Pages are ordered by (write_date, id) and each starts strictly after the last row of the one before.
-Keyset, not offset: 50 tickets written in the same second across a page boundary are each read once,
-and a ticket written while we page moves behind us and is read again at the end.
+Odoo stores `write_date` to the microsecond (the writing transaction's start, shared by every record it
+wrote) but sends it cut to whole seconds, and compares domains against the stored value. So a returned
+`write_date` names a one-second bucket, not a key: `write_date = S` matches nothing written during S,
+`write_date > S` matches all of it again, and a mass write of 1,200 tickets puts them all in one bucket.
+A keyset on `(write_date, id)` as Odoo shows them would re-read the same page for ever.
+
+The reader therefore keeps a `Position`: every ticket written before the second `second` is read, and
+of those written during it, the ids up to `last_id` (and `seen`). Pages are ordered by `write_date, id`,
+which is the stored order: within a second, by microsecond first, so the rows of the page's last second
+are not a prefix by id and that second is not finished. What comes next:
+- the page was short: everything is read;
+- the page mixed seconds: the next page starts at its last second, leaving out the ids already read
+  there (fewer than a page);
+- the page lay inside one second: that second is read on its own, by id (`by_id`), then the rest.
+Each changed ticket is read at most twice, whatever the page size and however many share a second.
 
 While the mirror saves page N, a background thread already reads page N+1 (its tickets, their SLA
 records, and any team, stage, user or tag they point at that the mirror lacks). The thread is the
@@ -13,10 +25,74 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from escalations.odoo.client import OdooClient
 from escalations.odoo.schema import HelpdeskSchema
+
+from .mapping import odoo_datetime, to_odoo_datetime
+
+SECOND = timedelta(seconds=1)
+BY_WRITE_DATE = "write_date asc, id asc"
+BY_ID = "id asc"
+
+
+@dataclass(frozen=True)
+class Position:
+    second: datetime | None = None  # aware UTC, whole seconds; None: from the very first ticket
+    last_id: int = 0
+    seen: frozenset[int] = frozenset()  # ids of `second` read above `last_id`
+    by_id: bool = False  # the rest of `second` is read alone, ordered by id
+
+    def domain(self) -> list:
+        if self.second is None:
+            return []
+        start, end = to_odoo_datetime(self.second), to_odoo_datetime(self.second + SECOND)
+        rest_of_second = [("write_date", ">=", start), ("write_date", "<", end), ("id", ">", self.last_id)]
+        if self.seen:
+            rest_of_second.append(("id", "not in", sorted(self.seen)))
+        if self.by_id:
+            return rest_of_second
+        if not self.last_id and not self.seen:
+            return [("write_date", ">=", start)]
+        return ["|", ("write_date", ">=", end), *["&"] * (len(rest_of_second) - 1), *rest_of_second]
+
+    @property
+    def order(self) -> str:
+        return BY_ID if self.by_id else BY_WRITE_DATE
+
+    @property
+    def cursor(self) -> tuple[datetime, int] | None:
+        """What the mirror may store as its cursor once the rows before this position are saved."""
+        return None if self.second is None else (self.second, self.last_id)
+
+    def after(self, rows: list[dict], *, full: bool, write_field: str) -> Position | None:
+        """Where to read next after a page of `rows` read at this position; None when all is read."""
+        if self.by_id:
+            last_id = rows[-1]["id"] if rows else self.last_id
+            return replace(self, last_id=last_id, seen=frozenset(i for i in self.seen if i > last_id),
+                           by_id=full)
+        if not rows:
+            return None
+        last = odoo_datetime(rows[-1][write_field])
+        in_last = [r["id"] for r in rows if odoo_datetime(r[write_field]) == last]
+        if not full:
+            return None
+        if len(in_last) == len(rows):
+            # A whole page inside one second: read that second by id (re-reading this page's rows once).
+            if last == self.second:
+                return replace(self, by_id=True)
+            return Position(last, 0, frozenset(), by_id=True)
+        return Position(last, 0, frozenset(in_last))
+
+    def done_at(self, rows: list[dict], write_field: str) -> Position:
+        """The position after the last page (short or empty): its last second, every id read there."""
+        last = odoo_datetime(rows[-1][write_field]) if rows else self.second
+        ids = [r["id"] for r in rows if odoo_datetime(r[write_field]) == last]
+        if last == self.second:
+            ids += [self.last_id, *self.seen]
+        return Position(last, max(ids, default=0))
 
 
 @dataclass
@@ -24,57 +100,51 @@ class Page:
     rows: list[dict]
     sla_rows: list[dict]
     last: bool
+    # Where the mirror's cursor may move once this page is saved.
+    cursor: tuple[datetime, int] | None = None
     # Odoo rows of records the tickets point at and the mirror lacks: "team", "stage", "agent", "tag".
     referenced: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def after_domain(after: tuple[str, int] | None) -> list:
-    """Odoo domain for rows strictly after the (write_date, id) key."""
-    if after is None:
-        return []
-    write_date, last_id = after
-    return ["|", ("write_date", ">", write_date), "&", ("write_date", "=", write_date), ("id", ">", last_id)]
-
-
 class PageReader:
     def __init__(
-        self, client: OdooClient, schema: HelpdeskSchema, *, after: tuple[str, int] | None,
-        page_size: int, known_ids: dict[str, set[int]],
+        self, client: OdooClient, schema: HelpdeskSchema, *, start: Position, page_size: int,
+        known_ids: dict[str, set[int]],
     ):
         self.client = client
         self.schema = schema
-        self.after = after
+        self.start = start
         self.page_size = page_size
         self.known_ids = known_ids  # updated as referenced records are fetched
         self.fields = schema.ticket_read_fields()
+        self.write_field = schema.ticket_fields["write_date"]
 
     def __iter__(self) -> Iterator[Page]:
-        write_field = self.schema.ticket_fields["write_date"]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-pages") as pool:
-            future = pool.submit(self.read_page, self.after)
+            future = pool.submit(self.read_page, self.start)
             while future is not None:
-                page = future.result()
-                if page is None:
-                    return
-                future = None
-                if not page.last:
-                    last = page.rows[-1]
-                    future = pool.submit(self.read_page, (last[write_field], last["id"]))
-                yield page
+                page, following = future.result()
+                future = pool.submit(self.read_page, following) if following is not None else None
+                if page.rows or page.last:  # an empty last page still moves the cursor
+                    yield page
 
-    def read_page(self, after: tuple[str, int] | None) -> Page | None:
+    def read_page(self, position: Position) -> tuple[Page, Position | None]:
+        """The page at `position`, and the position after it (None: nothing more to read)."""
         rows = self.client.search_read(
-            "helpdesk.ticket", after_domain(after), self.fields, order="write_date asc, id asc",
+            "helpdesk.ticket", position.domain(), self.fields, order=position.order,
             limit=self.page_size, active_test=False,
         )
-        if not rows:
-            return None
+        full = len(rows) >= self.page_size
+        following = position.after(rows, full=full, write_field=self.write_field)
+        end = following if following is not None else position.done_at(rows, self.write_field)
         sla_rows = []
-        if self.schema.sla_model:
+        if self.schema.sla_model and rows:
             sla_rows = self.client.search_read(
                 self.schema.sla_model, [("ticket_id", "in", [r["id"] for r in rows])], self.schema.sla_fields
             )
-        return Page(rows, sla_rows, last=len(rows) < self.page_size, referenced=self._referenced(rows))
+        page = Page(rows, sla_rows, last=following is None, cursor=end.cursor,
+                    referenced=self._referenced(rows) if rows else {})
+        return page, following
 
     def _referenced(self, rows: list[dict]) -> dict[str, list[dict]]:
         s = self.schema

@@ -23,8 +23,8 @@ from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
 
 from . import calendars, store
-from .mapping import odoo_datetime, to_odoo_datetime
-from .pages import PageReader
+from .mapping import to_odoo_datetime
+from .pages import PageReader, Position
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +86,15 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     state = SyncState.load()
     schema = _schema(client, state, refresh=full)
     now = timezone.now()
-    since, after = None, None
+    since, start = None, Position()
     if not full and state.cursor_write_date is not None:
         overlap = timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
         since = state.cursor_write_date - overlap
-        # Resume strictly after the cursor, or from the start of the overlap window behind it.
-        after = (to_odoo_datetime(since), state.cursor_odoo_id if not overlap else 0)
+        # Resume after the cursor, or from the start of the overlap window behind it.
+        start = Position(since, state.cursor_odoo_id if not overlap else 0)
     _sync_reference_models(client, schema, since=since)
     seen, saved = _sync_ticket_pages(
-        client, schema, result, after=after, now=now, rewrite_all=full, lease_owner=lease_owner
+        client, schema, result, start=start, now=now, rewrite_all=full, lease_owner=lease_owner
     )
     # After the pages: they may have brought a team whose calendar the mirror lacks.
     calendars.sync_calendars(client, schema, full=full, now=now)
@@ -144,35 +144,32 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
 
 
 def _sync_ticket_pages(
-    client, schema, result: SyncResult, *, after: tuple[str, int] | None, now, rewrite_all: bool,
-    lease_owner: str,
+    client, schema, result: SyncResult, *, start: Position, now, rewrite_all: bool, lease_owner: str,
 ) -> tuple[set[int], set[int]]:
     """Save the changed tickets page by page; returns the ids of every ticket read, and of those saved.
 
     Rows the mirror already holds at the same write_date are skipped, except on a full sync, which
     rewrites everything so that any drift is repaired.
     """
-    write_field = schema.ticket_fields["write_date"]
     reader = PageReader(
-        client, schema, after=after, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
+        client, schema, start=start, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
     )
     seen: set[int] = set()
     saved: set[int] = set()
     for page in reader:
-        result.pages += 1
+        result.pages += bool(page.rows)
         seen.update(r["id"] for r in page.rows)
         _save_referenced(page.referenced)
         changed, known = store.changed_ticket_ids(page.rows, schema)
         if rewrite_all:
-            changed = {r["id"] for r in page.rows}
+            # Once each, even when a busy second has it read twice: that repairs any drift.
+            changed |= {r["id"] for r in page.rows} - saved
         saved |= changed
         result.unchanged += len(page.rows) - len(changed)  # rewritten rows on a full sync count as updated
-        last = page.rows[-1]
         counts = store.save_ticket_page(
             [r for r in page.rows if r["id"] in changed],
             [r for r in page.sla_rows if r["ticket_id"][0] in changed],
-            schema=schema, known=known, synced_at=now,
-            cursor=(odoo_datetime(last[write_field]), last["id"]),
+            schema=schema, known=known, synced_at=now, cursor=page.cursor,
         )
         result.created += counts.created
         result.updated += counts.updated

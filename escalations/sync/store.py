@@ -88,7 +88,7 @@ def save_ticket_page(
     schema,
     known: dict[int, tuple],
     synced_at: datetime,
-    cursor: tuple[datetime, int],
+    cursor: tuple[datetime, int] | None,
 ) -> PageCounts:
     """Save one page of changed tickets with their tags and SLA statuses, and move the cursor.
 
@@ -121,7 +121,8 @@ def save_ticket_page(
         bulk.insert(through, _tag_links(rows, schema))
         bulk.insert(SlaStatus, statuses)
         bulk.insert(TicketStageChange, _stage_changes(tickets, known))
-        advance_cursor(cursor)
+        if cursor is not None:
+            advance_cursor(cursor)
     return counts
 
 

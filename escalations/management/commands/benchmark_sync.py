@@ -18,7 +18,7 @@ from escalations.benchmarks import database_name, simulator_process, test_databa
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.schema import detect_schema
 from escalations.sync import sync_odoo
-from escalations.sync.pages import after_domain
+from escalations.sync.pages import Position
 
 
 class Command(BaseCommand):
@@ -67,24 +67,21 @@ class Command(BaseCommand):
         odoo = odoorpc.ODOO("127.0.0.1", port=int(config.url.rsplit(":", 1)[1]), timeout=60)
         odoo.login(config.db, config.user, config.api_key)
         started = time.monotonic()
-        calls, after = 0, None
-        while True:
+        calls, position = 0, Position()
+        while position is not None:
             rows = odoo.execute_kw(
-                "helpdesk.ticket", "search_read", [after_domain(after)],
-                {"fields": fields, "order": "write_date asc, id asc", "limit": settings.SYNC_PAGE_SIZE,
+                "helpdesk.ticket", "search_read", [position.domain()],
+                {"fields": fields, "order": position.order, "limit": settings.SYNC_PAGE_SIZE,
                  "context": {"active_test": False}},
             )
             calls += 1
-            if not rows:
-                break
-            if schema.sla_model:
+            if rows and schema.sla_model:
                 ticket_ids = [r["id"] for r in rows]
                 odoo.execute_kw(schema.sla_model, "search_read", [[("ticket_id", "in", ticket_ids)]],
                                 {"fields": schema.sla_fields})
                 calls += 1
-            after = (rows[-1]["write_date"], rows[-1]["id"])
-            if len(rows) < settings.SYNC_PAGE_SIZE:
-                break
+            full = len(rows) >= settings.SYNC_PAGE_SIZE
+            position = position.after(rows, full=full, write_field="write_date")
         return time.monotonic() - started, calls
 
     def _change_tickets(self, config: OdooConfig, changes: int) -> None:

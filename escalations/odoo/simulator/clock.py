@@ -52,9 +52,14 @@ class Clock:
         return self._frozen_at is not None
 
     def db_now(self) -> datetime:
-        """Naive UTC, whole seconds: what Odoo returns for `write_date` (stored with microseconds,
-        returned truncated), so ordering and `>=` comparisons behave like a real server's output."""
-        return self.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        """Naive UTC, whole seconds: `fields.Datetime.now()`, what Odoo's code writes into datetime
+        fields and what it compares time-relative domains (`sla_expired`...) against."""
+        return self.tx_now().replace(microsecond=0)
+
+    def tx_now(self) -> datetime:
+        """Naive UTC with microseconds: `cr.now()`, a transaction's start as PostgreSQL stores it in
+        `write_date`. Read over RPC it is cut to whole seconds; domains compare the stored value."""
+        return self.now().astimezone(UTC).replace(tzinfo=None)
 
 
 def _aware(dt: datetime) -> datetime:

@@ -1,7 +1,9 @@
 """create / write / unlink with Odoo's value rules, x2many commands and per-model side-effect hooks.
 
-An `Env` is one call's environment: the user, the context and the transaction time `now` (Odoo's
-`cr.now()`: every write in one call gets the same `write_date`). Hooks (see `helpdesk.py`) are plain
+An `Env` is one call's environment: the user, the context and two clocks. `tx_now` is Odoo's `cr.now()`:
+the transaction's start to the microsecond, stamped as `write_date`/`create_date` on every record the
+call writes (a mass write, a create of many, a cron run all share one stamp). `now` is the same moment
+in whole seconds, as `fields.Datetime.now()` gives the values Odoo's own code writes (stage dates...). Hooks (see `helpdesk.py`) are plain
 objects registered per model with optional methods:
   prepare_create(env, vals)             fill defaults that depend on other values (sequence, stage...)
   after_create(env, ids)                create dependants (SLA statuses)
@@ -28,16 +30,19 @@ class Env:
     flavour: str = "enterprise"
     now: datetime | None = None
     su: bool = False
+    tx_now: datetime | None = None
 
     def __post_init__(self):
+        if self.tx_now is None:
+            self.tx_now = self.now or self.store.clock.tx_now()
         if self.now is None:
-            self.now = self.store.clock.db_now()
+            self.now = self.tx_now.replace(microsecond=0)
 
     def hooks(self, model):
         return self.store.hooks.get(model)
 
     def sudo(self) -> "Env":
-        return Env(self.store, self.uid, self.context, self.version, self.flavour, self.now, True)
+        return Env(self.store, self.uid, self.context, self.version, self.flavour, self.now, True, self.tx_now)
 
 
 def check_fields(env: Env, model: str, names) -> None:
@@ -85,7 +90,7 @@ def create(env: Env, model: str, vals_list: list[dict]) -> list[int]:
             if stored.get(name) in (None, ""):
                 raise not_null_error(store, model, name)
         check_unique(env, model, stored)
-        rec_id = store.insert(model, stored, now=env.now, uid=env.uid)
+        rec_id = store.insert(model, stored, now=env.tx_now, uid=env.uid)
         _apply_x2many(env, model, rec_id, later)
         ids.append(rec_id)
     if hooks and hasattr(hooks, "after_create"):
@@ -127,7 +132,7 @@ def write(env: Env, model: str, ids: list[int], vals: dict) -> bool:
             if fd.required and value in (None, "") and fd.type not in ("boolean", "integer", "float"):
                 raise not_null_error(store, model, name)
         check_unique(env, model, stored, rec_id)
-        store.update(model, rec_id, stored, now=env.now, uid=env.uid)
+        store.update(model, rec_id, stored, now=env.tx_now, uid=env.uid)
         _apply_x2many(env, model, rec_id, later)
     if hooks and hasattr(hooks, "after_write"):
         hooks.after_write(env, ids, vals, before)
@@ -172,7 +177,7 @@ def _cascade(env: Env, model: str, rec_id: int) -> None:
                 if fd.required:
                     unlink(env, comodel, [child])
                 else:
-                    store.update(comodel, child, {fname: None}, now=env.now, uid=env.uid)
+                    store.update(comodel, child, {fname: None}, now=env.tx_now, uid=env.uid)
     if "message_ids" in store.model(model).fields:
         for msg_id in store.inverse_ids("mail.message", "res_id", rec_id, model=model):
             store.delete("mail.message", msg_id)

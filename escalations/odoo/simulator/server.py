@@ -112,6 +112,9 @@ class SimulatorServer:
             state.expire_api_key(payload["expire_api_key"])
         if payload.get("run_sla_cron"):
             state.run_sla_cron()
+        if "rewrite_tickets" in payload:
+            spec = payload["rewrite_tickets"] or {}
+            state.rewrite_tickets(spec.get("count"), spec.get("values"))
         return self.status()
 
     def status(self) -> dict:

@@ -125,7 +125,7 @@ class EnterpriseSla:
                     # a policy whose target is the ticket's current stage is reached at once
                     "reached_datetime": env.now if ticket.get("stage_id") == sla["stage_id"] else None,
                 },
-                now=env.now,
+                now=env.tx_now,
                 uid=env.uid,
             )
             self._plan(env, store.get(STATUS, sid), ticket)
@@ -163,7 +163,7 @@ class EnterpriseSla:
             self._plan(env, store.get(STATUS, sid), ticket)
 
     def _set(self, env, row, values) -> None:
-        env.store.update(STATUS, row["id"], values, now=env.now, uid=env.uid)
+        env.store.update(STATUS, row["id"], values, now=env.tx_now, uid=env.uid)
         self._exceeded(env, row)
 
     def _exceeded(self, env, row) -> None:
@@ -201,7 +201,7 @@ class EnterpriseSla:
             deadline = self.deadline(store, ticket, sla, frozen)
             store.update(STATUS, row["id"], {"_planned_with": frozen}, now=None, uid=None)
         if deadline != row.get("deadline"):
-            store.update(STATUS, row["id"], {"deadline": deadline}, now=env.now, uid=env.uid)
+            store.update(STATUS, row["id"], {"deadline": deadline}, now=env.tx_now, uid=env.uid)
             self._exceeded(env, store.get(STATUS, row["id"]))
 
     def deadline(self, store, ticket, sla, frozen_hours=0.0):
@@ -280,7 +280,7 @@ class EnterpriseSla:
                 "sla_reached": any((r.get("exceeded_hours") or 0) < 0 for r in rows),
                 "sla_deadline_hours": round(hours, 2),
             },
-            now=env.now,
+            now=env.tx_now,
             uid=env.uid,
         )
 

@@ -189,7 +189,7 @@ class OcaSla:
                     vals.update(state="expired")
                 else:
                     vals.update(state="in_progress", deadline=deadline)
-            store.update(LINE, lid, vals, now=now, uid=env.uid)
+            store.update(LINE, lid, vals, now=env.tx_now, uid=env.uid)
 
 
 def _line_expired(row, now) -> bool:

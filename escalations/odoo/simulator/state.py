@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from . import methods
+from . import methods, orm
 from .clock import Clock
 from .errors import AccessDenied, unknown_database
 from .helpdesk import TicketHooks
@@ -221,6 +221,18 @@ class SimulatorState:
 
     def delete_ticket(self, ticket_id: int) -> None:
         self.call("helpdesk.ticket", "unlink", [[ticket_id]])
+
+    def rewrite_tickets(self, count: int | None = None, values: dict | None = None) -> list[int]:
+        """Write `count` tickets (all by default, lowest ids first) in ONE transaction, as a mass edit,
+        an import or a recompute does: all of them get the same write_date, to the microsecond. With
+        no `values` each ticket is written its own priority: Odoo writes, and stamps, unchanged values."""
+        with self.lock:
+            env = self.env()
+            ids = sorted(self.store.tables["helpdesk.ticket"])[:count]
+            for tid in ids:
+                own = {"priority": self.store.get("helpdesk.ticket", tid)["priority"]}
+                orm.write(env, "helpdesk.ticket", [tid], own if values is None else dict(values))
+            return ids
 
     def run_sla_cron(self) -> int:
         """OCA 16's periodic `check_sla` (a no-op for designs that compute on write)."""
