@@ -5,6 +5,15 @@ under different names: a reference from a sequence, a default stage from the tea
 the close date on a folded (EE) / closed (OCA) stage, the last-stage-update date. The editions differ
 where Odoo differs: EE stamps `assign_date` on the *first* assignment only and clears `close_date` on
 reopen; OCA stamps `assigned_date` on *every* user change and never clears `closed_date`.
+
+Odoo also changes the assignee it is given (odoo.md §8.6), through the `user_id` compute that depends on
+`team_id` (so it runs on create and on a team change, and never overrides a `user_id` written in the
+same call: Odoo protects the fields being written from their own compute):
+- Enterprise, a team with `auto_assignment`: a ticket created without `user_id`, or moved to the team
+  while unassigned, gets a member (`_determine_user_to_assign`): `randomly` = round robin after the
+  assignee of the team's latest ticket, `balanced` = the member with the fewest open tickets of the team.
+- OCA 16: an unassigned ticket created in or moved to a team gets the team's `alias_user_id`.
+- OCA 17/18: an assignee who is not a member (`user_ids`) of the ticket's new team is taken off.
 """
 
 from dataclasses import dataclass
@@ -70,6 +79,10 @@ class TicketHooks:
         elif self.flavour == "oca":
             vals.setdefault("company_id", min(store.tables["res.company"], default=False))
         vals.update(self._partner_values(store, vals.get("partner_id"), vals))
+        if team and "user_id" not in vals:
+            assignee = self._team_assignee(store, team)
+            if assignee:
+                vals["user_id"] = assignee
         vals[n.stage_update] = env.now
         if vals.get("user_id"):
             vals[n.assign] = env.now
@@ -87,6 +100,8 @@ class TicketHooks:
         store, n, extra = env.store, self.n, {}
         if "team_id" in vals and vals["team_id"] != rec.get("team_id"):
             extra.update(self._team_change(store, rec, vals))
+        if extra.get("user_id") and "user_id" not in vals:
+            vals = {**vals, "user_id": extra["user_id"]}  # Odoo's own assignment stamps the date too
         if vals.get("user_id") and (self.flavour == "oca" or not rec.get(n.assign)):
             extra[n.assign] = env.now
             if self.flavour == "enterprise":
@@ -94,12 +109,21 @@ class TicketHooks:
         stage_id = vals.get("stage_id", extra.get("stage_id"))
         if "stage_id" in vals or "stage_id" in extra:
             extra[n.stage_update] = env.now
-            if "kanban_state" not in vals and (self.flavour == "enterprise" or self.version >= 18):
-                extra["kanban_state"] = "normal"
+            extra.update(self._kanban_after_stage_change(vals))
             extra.update(self._close_values(env, rec, stage_id))
         if "partner_id" in vals:
             extra.update(self._partner_values(store, vals["partner_id"], vals))
         return extra
+
+    def _kanban_after_stage_change(self, vals: dict) -> dict:
+        """kanban_state after a stage change, as each package's `write` sets it (odoo.md §4.1, §5.1)."""
+        if self.flavour == "enterprise":
+            return {} if "kanban_state" in vals else {"kanban_state": "normal"}
+        if self.version <= 16:  # `if "stage_id" in vals and "kanban_state" not in vals: ... = False`
+            return {"kanban_state": False} if "stage_id" in vals and "kanban_state" not in vals else {}
+        if self.version >= 18 and vals.get("stage_id"):  # `vals["kanban_state"] = "normal"`, always
+            return {"kanban_state": "normal"}
+        return {}  # OCA 17 leaves it alone
 
     def after_write(self, env, ids, vals, before) -> None:
         self.sla.on_write(env, ids, vals, before)
@@ -129,10 +153,42 @@ class TicketHooks:
         team = store.get(n.team, team_id) if team_id else None
         if team and team.get("company_id"):
             out["company_id"] = team["company_id"]
-        if self.flavour == "oca" and rec.get("user_id") and "user_id" not in vals:
-            if not team or rec["user_id"] not in (team.get(n.members) or []):
-                out["user_id"] = False  # OCA recomputes user_id: not a member of the new team
+        if "user_id" in vals:
+            return out  # written in the same call: protected from the compute
+        if self.flavour == "oca" and self.version >= 17 and rec.get("user_id"):
+            if team and rec["user_id"] not in (team.get(n.members) or []):
+                out["user_id"] = False  # OCA 17/18 `_compute_user_id`: not a member of the new team
+        elif not rec.get("user_id") and team:
+            assignee = self._team_assignee(store, team)
+            if assignee:
+                out["user_id"] = assignee
         return out
+
+    def _team_assignee(self, store, team: dict) -> int | None:
+        """Who Odoo's `user_id` compute gives an unassigned ticket of `team` (None: nobody)."""
+        if self.flavour == "oca":
+            return (team.get("alias_user_id") or None) if self.version <= 16 else None
+        if not team.get("auto_assignment"):
+            return None
+        users = store.tables["res.users"]
+        # member_ids reads through active_test: archived users are never picked.
+        members = sorted(u for u in team.get("member_ids") or [] if users.get(u, {}).get("active"))
+        if not members:
+            return None
+        tickets = [store.get("helpdesk.ticket", i)
+                   for i in store.inverse_ids("helpdesk.ticket", "team_id", team["id"])]
+        tickets = [t for t in tickets if t.get("active", True)]
+        if team.get("assign_method") == "balanced":
+            # Each member's open tickets (not in a folded stage) of this team; fewest wins, lowest id first.
+            open_count = dict.fromkeys(members, 0)
+            for t in tickets:
+                if t.get("user_id") in open_count and not self._closed(store, t.get("stage_id")):
+                    open_count[t["user_id"]] += 1
+            return min(open_count, key=open_count.get)
+        # randomly: the member after the assignee of the team's latest ticket, round robin.
+        latest = max(tickets, key=lambda t: (t.get("create_date"), t["id"]), default=None)
+        last = latest.get("user_id") if latest else None
+        return members[(members.index(last) + 1) % len(members)] if last in members else members[0]
 
     def team_stages(self, store, team_id) -> list[int]:
         """Stages usable by a team, in stage order (EE: linked to the team; OCA: empty team_ids = all).

@@ -22,13 +22,15 @@ def _category_display(store, rec):
 
 
 def oca_models(version: int) -> list:
-    models = [_team(), _stage(), _category(), _tag(), _channel(), _sla(version), _ticket(version)]
+    models = [_team(version), _stage(), _category(), _tag(), _channel(), _sla(version), _ticket(version)]
     if version >= 17:
         models.append(_ticket_sla())
     return models
 
 
-def _team():
+def _team(version):
+    # 16 inherits mail.alias.mixin with mail.alias's `alias_user_id` (the alias owner); 17 dropped it.
+    alias = [m2o("alias_user_id", "res.users", "Owner")] if version <= 16 else []
     return model(
         "helpdesk.ticket.team",
         "Helpdesk Ticket Team",
@@ -46,7 +48,8 @@ def _team():
             m2o("parent_id", "helpdesk.ticket.team", "Parent"),
             F("use_sla", "boolean", "Use SLA", default=True),
             m2o("resource_calendar_id", "resource.calendar", "Working Hours"),
-        ],
+        ]
+        + alias,
         order="sequence, id",
         parent_name="parent_id",
     )
