@@ -45,11 +45,11 @@ def test_twelve_hundred_tickets_written_in_one_transaction_are_each_read_at_most
     sync_odoo(full=True)
     login = quiet_sync_calls()
     mid_second(big_odoo.state)
-    ids = big_odoo.state.rewrite_tickets(1200, {"priority": "2"})
+    ids = big_odoo.state.rewrite_tickets(1200, {"name": "Renamed in a mass edit"})
 
     result = sync_odoo()
 
-    assert Ticket.objects.filter(odoo_id__in=ids, priority="2").count() == 1200
+    assert Ticket.objects.filter(odoo_id__in=ids, name="Renamed in a mass edit").count() == 1200
     assert result.updated == 1200
     # The first page shows 100 of them in one second; that second is then read alone by id: 12 full
     # pages and an empty one, then one look past it. Each ticket is read twice at most.
@@ -67,7 +67,7 @@ def test_a_second_split_across_pages_by_interleaved_transactions(odoo, settings)
     login = quiet_sync_calls()
     ids = sorted(state.store.tables["helpdesk.ticket"])
     mid_second(state, micro=100_000)
-    state.call("helpdesk.ticket", "write", [ids[:3], {"priority": "3"}])  # 3 rows a second earlier
+    state.call("helpdesk.ticket", "write", [ids[:3], {"name": "a second earlier"}])
     state.clock.advance(timedelta(seconds=1))
     state.call("helpdesk.ticket", "write", [ids[30:42], {"name": "late transaction, high ids"}])
     state.clock.advance(timedelta(microseconds=500_000))
@@ -78,7 +78,7 @@ def test_a_second_split_across_pages_by_interleaved_transactions(odoo, settings)
     mirrored = dict(Ticket.objects.values_list("odoo_id", "name"))
     assert all(mirrored[i] == "late transaction, high ids" for i in ids[30:42])
     assert all(mirrored[i] == "later transaction, low ids" for i in ids[5:13])
-    assert Ticket.objects.filter(odoo_id__in=ids[:3], priority="3").count() == 3
+    assert Ticket.objects.filter(odoo_id__in=ids[:3], name="a second earlier").count() == 3
     assert result.updated == 23
     # [3 rows + 7 of the busy second], [10 more of it, none in id order], then that second alone by
     # id without the first 7: [10], [3], and one look past it that finds nothing.
@@ -92,9 +92,9 @@ def test_any_page_size_ends_and_the_next_sync_reads_nothing(odoo, settings, page
     state = odoo.state
     sync_odoo(full=True)
     mid_second(state)
-    changed = state.rewrite_tickets(40, {"priority": "1"})
+    changed = state.rewrite_tickets(40, {"name": "Renamed"})
 
     result = sync_odoo()
 
-    assert result.updated == Ticket.objects.filter(odoo_id__in=changed, priority="1").count() == 40
+    assert result.updated == Ticket.objects.filter(odoo_id__in=changed, name="Renamed").count() == 40
     assert sync_odoo().updated == 0

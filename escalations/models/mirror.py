@@ -110,6 +110,9 @@ class Ticket(models.Model):
     sla_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
 
     synced_at = models.DateTimeField(default=timezone.now)
+    # Fingerprint of the Odoo values last mirrored (sync.mapping.odoo_digest): a re-read ticket whose
+    # values did not change is not written again, whatever its write_date did.
+    odoo_digest = models.CharField(max_length=32, blank=True, default="")
     # Set when a full reconciliation no longer finds the ticket in Odoo (deleted there).
     deleted_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,6 +10,7 @@ more than writing it.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from escalations.models import SlaStatus
@@ -101,6 +102,27 @@ def ticket_row(row: dict, schema: HelpdeskSchema, *, synced_at: datetime) -> dic
         "synced_at": synced_at,
         "deleted_at": None,
     }
+
+
+def odoo_digest(row: dict, sla_rows: list[dict]) -> str:
+    """A fingerprint of what Odoo holds of a ticket and its SLA records, leaving out `write_date`.
+
+    Odoo moves write_date without changing anything: OCA helpdesk_mgmt_sla 16.0 rewrites every open
+    ticket's deadline every 5 minutes, and recomputes do the same. Comparing this fingerprint, not the
+    write_date, is what lets a sync that re-reads such tickets write nothing, recompute no clock and
+    raise nothing. The rows hold only the fields the mirror reads, as JSON values, so their repr is
+    stable."""
+    ticket = sorted((k, v) for k, v in row.items() if k != "write_date")
+    slas = sorted((r["id"], sorted((k, v) for k, v in r.items() if k != "write_date")) for r in sla_rows)
+    return hashlib.blake2b(repr((ticket, slas)).encode(), digest_size=16).hexdigest()
+
+
+def page_digests(rows: list[dict], sla_rows: list[dict]) -> dict[int, str]:
+    """odoo_digest of each ticket of a page, with its SLA records."""
+    by_ticket: dict[int, list[dict]] = {}
+    for sla in sla_rows:
+        by_ticket.setdefault(sla["ticket_id"][0], []).append(sla)
+    return {r["id"]: odoo_digest(r, by_ticket.get(r["id"], [])) for r in rows}
 
 
 def customer_row(row: dict, schema: HelpdeskSchema) -> dict | None:

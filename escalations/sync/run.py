@@ -22,7 +22,7 @@ from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
 
-from . import calendars, store
+from . import calendars, mapping, store
 from .mapping import to_odoo_datetime
 from .pages import PageReader, Position
 
@@ -148,8 +148,9 @@ def _sync_ticket_pages(
 ) -> tuple[set[int], set[int]]:
     """Save the changed tickets page by page; returns the ids of every ticket read, and of those saved.
 
-    Rows the mirror already holds at the same write_date are skipped, except on a full sync, which
-    rewrites everything so that any drift is repaired.
+    Rows the mirror already holds with the same values are skipped (their write_date may have moved
+    alone: crons and recomputes rewrite unchanged tickets), except on a full sync, which rewrites
+    everything once so that any drift is repaired.
     """
     reader = PageReader(
         client, schema, start=start, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
@@ -160,7 +161,8 @@ def _sync_ticket_pages(
         result.pages += bool(page.rows)
         seen.update(r["id"] for r in page.rows)
         _save_referenced(page.referenced)
-        changed, known = store.changed_ticket_ids(page.rows, schema)
+        digests = mapping.page_digests(page.rows, page.sla_rows)
+        changed, known = store.changed_ticket_ids(page.rows, digests)
         if rewrite_all:
             # Once each, even when a busy second has it read twice: that repairs any drift.
             changed |= {r["id"] for r in page.rows} - saved
@@ -169,7 +171,7 @@ def _sync_ticket_pages(
         counts = store.save_ticket_page(
             [r for r in page.rows if r["id"] in changed],
             [r for r in page.sla_rows if r["ticket_id"][0] in changed],
-            schema=schema, known=known, synced_at=now, cursor=page.cursor,
+            schema=schema, known=known, digests=digests, synced_at=now, cursor=page.cursor,
         )
         result.created += counts.created
         result.updated += counts.updated

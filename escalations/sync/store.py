@@ -53,31 +53,21 @@ class PageCounts:
     archived: int = 0
 
 
-def changed_ticket_ids(rows: list[dict], schema) -> tuple[set[int], dict[int, tuple]]:
-    """Ids in the page that are new or whose write_date or active flag moved since we saved them.
+def changed_ticket_ids(rows: list[dict], digests: dict[int, str]) -> tuple[set[int], dict[int, tuple]]:
+    """Ids in the page that are new, back after being marked deleted, or whose values changed in Odoo
+    (their digest, see mapping.odoo_digest): a write_date that moved alone changes nothing.
 
     Also returns what the mirror held of each known ticket: (write_date, active, deleted_at, stage_id).
     """
-    ids = [r["id"] for r in rows]
-    known = {
-        row[0]: row[1:]
-        for row in Ticket.objects.filter(odoo_id__in=ids).values_list(
-            "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id"
-        )
-    }
-    write_field = schema.ticket_fields["write_date"]
-    active_field = schema.ticket_fields.get("active")
-    changed = set()
-    for row in rows:
-        before = known.get(row["id"])
-        active = bool(row[active_field]) if active_field else True
-        if (
-            before is None
-            or before[0] != mapping.odoo_datetime(row[write_field])
-            or before[1] != active
-            or before[2] is not None
-        ):
-            changed.add(row["id"])
+    known, changed = {}, set()
+    rows_held = Ticket.objects.filter(odoo_id__in=[r["id"] for r in rows]).values_list(
+        "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id", "odoo_digest"
+    )
+    for odoo_id, *held, digest in rows_held:
+        known[odoo_id] = tuple(held)
+        if held[2] is not None or digest != digests[odoo_id]:
+            changed.add(odoo_id)
+    changed.update(r["id"] for r in rows if r["id"] not in known)
     return changed, known
 
 
@@ -87,6 +77,7 @@ def save_ticket_page(
     *,
     schema,
     known: dict[int, tuple],
+    digests: dict[int, str],
     synced_at: datetime,
     cursor: tuple[datetime, int] | None,
 ) -> PageCounts:
@@ -96,7 +87,9 @@ def save_ticket_page(
     and the next sync reads it again.
     """
     counts = PageCounts()
-    tickets = [mapping.ticket_row(r, schema, synced_at=synced_at) for r in rows]
+    tickets = [
+        {**mapping.ticket_row(r, schema, synced_at=synced_at), "odoo_digest": digests[r["id"]]} for r in rows
+    ]
     customers = {c["odoo_id"]: c for r in rows if (c := mapping.customer_row(r, schema))}
     statuses = _statuses_for(tickets, sla_rows, schema)
     for ticket in tickets:

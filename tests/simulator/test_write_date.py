@@ -63,10 +63,33 @@ def test_control_endpoint_rewrites_tickets_in_one_transaction(make_server):
     server = make_server(tickets=12)
     request = urllib.request.Request(
         f"{server.url}/__simulator__/control", method="POST",
-        data=json.dumps({"rewrite_tickets": {"count": 8}}).encode(), headers={"Content-Type": "application/json"},
+        data=json.dumps({"rewrite_tickets": {"count": 8}}).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
     stamps = sorted({stored(server.state, tid) for tid in range(1, 13)}, reverse=True)
     newest = stamps[0]
     assert sum(1 for tid in range(1, 13) if stored(server.state, tid) == newest) == 8
+
+
+def test_oca16_sla_cron_rewrites_every_open_ticket_under_a_policy_in_one_transaction(make_server):
+    """odoo.md §8.3: `check_sla` assigns the deadline and the expired flag whether they change or not."""
+    state = make_server(flavour="oca", version=16, tickets=40).state
+    state.run_sla_cron()
+    fields = ["sla_deadline", "sla_expired", "write_date"]
+    with_sla = state.call(
+        "helpdesk.ticket", "search_read", [[("sla_deadline", "!=", False)]], {"fields": fields}
+    )
+    assert len(with_sla) > 5
+    state.clock.advance(timedelta(minutes=5))
+
+    state.run_sla_cron()
+
+    ids = [r["id"] for r in with_sla]
+    again = {r["id"]: r for r in state.call("helpdesk.ticket", "read", [ids, fields])}
+    for before in with_sla:
+        after = again[before["id"]]
+        assert after["sla_deadline"] == before["sla_deadline"]  # nothing changed...
+        assert after["write_date"] > before["write_date"]  # ...and yet every one was written
+    assert len({stored(state, r["id"]) for r in with_sla}) == 1

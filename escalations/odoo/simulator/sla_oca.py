@@ -243,7 +243,12 @@ class Oca16Sla:
         pass
 
     def run_cron(self, env) -> int:
-        """`helpdesk.sla.check_sla()`; returns how many tickets it wrote (only changed ones)."""
+        """`helpdesk.sla.check_sla()`, in one transaction; returns how many tickets it wrote.
+
+        Odoo's cron assigns `sla_deadline` and `sla_expired` on every open ticket a policy matches,
+        whether they change or not, and an assignment always writes: every such ticket's write_date
+        moves to the cron's stamp every 5 minutes (odoo.md §8.3). A ticket no policy matches is written
+        only when its old deadline must be cleared."""
         from . import orm
 
         store, now, written = env.store, env.now, 0
@@ -260,7 +265,7 @@ class Oca16Sla:
                     deadline = self._deadline(store, ticket, sla)
                     break
             vals = {"sla_deadline": deadline, "sla_expired": bool(deadline and deadline < now)}
-            if any(ticket.get(k) != v for k, v in vals.items()):
+            if deadline is not None or any(ticket.get(k) != v for k, v in vals.items()):
                 wire = {
                     "sla_deadline": deadline.strftime("%Y-%m-%d %H:%M:%S") if deadline else False,
                     "sla_expired": vals["sla_expired"],
