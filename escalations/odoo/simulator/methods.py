@@ -7,7 +7,7 @@ for record methods and not for `@api.model` ones, Python signature errors surfac
 
 import html
 
-from . import orm, query, values
+from . import followers, orm, query, rules, values
 from .errors import AccessError, UserError
 from .schema import describe
 
@@ -68,6 +68,8 @@ def _lookup(env, model, method):
         return (action_archive if method == "action_archive" else action_unarchive), True
     if method == "message_post" and "message_ids" in md.fields:
         return message_post, True
+    if method in ("message_subscribe", "message_unsubscribe") and "message_partner_ids" in md.fields:
+        return (message_subscribe if method == "message_subscribe" else message_unsubscribe), True
     if (model, method) == ("res.users", "context_get"):
         return context_get, False
     if (model, method) == ("ir.model.data", "check_object_reference"):
@@ -80,22 +82,27 @@ def _active_test(env) -> bool:
 
 
 def search(env, model, domain, offset=0, limit=None, order=None, **kw):
+    rule = rules.predicate(env, model)  # record rules filter searches silently
     if kw.pop("count", False) and env.version <= 16:
-        return query.count(env.store, model, domain, active_test=_active_test(env))
+        return query.count(env.store, model, domain, active_test=_active_test(env), rule=rule)
     if kw:
         raise TypeError(f"search() got an unexpected keyword argument {next(iter(kw))!r}")
     return query.search(
-        env.store, model, domain, offset=offset, limit=limit, order=order, active_test=_active_test(env)
+        env.store, model, domain, offset=offset, limit=limit, order=order, active_test=_active_test(env),
+        rule=rule,
     )
 
 
 def search_count(env, model, domain=None, limit=None):
-    return query.count(env.store, model, domain, limit=limit, active_test=_active_test(env))
+    return query.count(
+        env.store, model, domain, limit=limit, active_test=_active_test(env), rule=rules.predicate(env, model)
+    )
 
 
 def search_read(env, model, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
     ids = query.search(
-        env.store, model, domain, offset=offset, limit=limit, order=order, active_test=_active_test(env)
+        env.store, model, domain, offset=offset, limit=limit, order=order, active_test=_active_test(env),
+        rule=rules.predicate(env, model),
     )
     return read(env, model, ids, fields, **read_kwargs)
 
@@ -104,6 +111,7 @@ def read(env, model, ids, fields=None, load=READ_LOAD):
     store, md = env.store, env.store.model(model)
     names = list(fields) if fields else list(md.fields)
     orm.check_fields(env, model, names)
+    rules.check(env, model, ids, "read")  # a hidden id is an AccessError; a deleted one is left out
     names = ["id"] + [n for n in dict.fromkeys(names) if n != "id"]
     readers = [(n, values.formatter(store, model, n, load)) for n in names]
     table, rows = store.tables[model], []
@@ -121,14 +129,17 @@ def create(env, model, vals_list):
 
 
 def write(env, model, ids, vals):
+    rules.check(env, model, ids, "write")
     return orm.write(env, model, ids, vals)
 
 
 def unlink(env, model, ids):
+    rules.check(env, model, ids, "unlink")
     return orm.unlink(env, model, ids)
 
 
 def exists(env, model, ids):
+    # One SQL query in Odoo, below the record rules: a hidden record exists, a deleted one does not.
     return [i for i in ids if env.store.exists(model, i)]
 
 
@@ -153,7 +164,8 @@ def default_get(env, model, fields_list):
 
 def name_search(env, model, name="", args=None, operator="ilike", limit=100):
     store = env.store
-    ids = query.search(store, model, args or [], active_test=_active_test(env))
+    rule = rules.predicate(env, model)
+    ids = query.search(store, model, args or [], active_test=_active_test(env), rule=rule)
     if name:
         from .domain import _scalar
 
@@ -164,17 +176,20 @@ def name_search(env, model, name="", args=None, operator="ilike", limit=100):
 
 
 def name_get(env, model, ids):
+    rules.check(env, model, ids, "read")
     orm.existing(env, model, ids)
     return [[i, env.store.display_name(model, env.store.get(model, i))] for i in ids]
 
 
 def action_archive(env, model, ids):
+    rules.check(env, model, ids, "write")
     active = [i for i in ids if env.store.get(model, i) and env.store.get(model, i).get("active")]
     orm.write(env, model, active, {"active": False})
     return None  # Odoo returns None here: JSON null, and an XML-RPC "cannot marshal None" fault
 
 
 def action_unarchive(env, model, ids):
+    rules.check(env, model, ids, "write")
     inactive = [i for i in ids if env.store.get(model, i) and not env.store.get(model, i).get("active")]
     orm.write(env, model, inactive, {"active": True})
     return None
@@ -215,6 +230,8 @@ def message_post(
         raise ValueError(
             f"Expected singleton: {model}({', '.join(map(str, ids))}{',' if len(ids) == 1 else ''})"
         )
+    # mail.message's create checks the document as `_mail_post_access` says: 'write' for a ticket.
+    rules.check(env, model, ids, "write")
     orm.existing(env, model, ids)
     if env.version >= 17:
         # Since 16.3/17 a str body is text, not HTML: only Markup is trusted and RPC cannot send
@@ -245,6 +262,23 @@ def message_post(
         **kwargs,
     }
     return orm.create(env.sudo(), "mail.message", [vals])[0]
+
+
+def message_subscribe(env, model, ids, partner_ids=None, subtype_ids=None):
+    """mail.thread: following oneself needs read access to the records, anyone else write access."""
+    partner_ids = list(partner_ids or [])
+    own = (env.store.get("res.users", env.uid) or {}).get("partner_id")
+    rules.check(env, model, ids, "read" if partner_ids == [own] else "write")
+    followers.subscribe(env, model, ids, partner_ids)
+    return True
+
+
+def message_unsubscribe(env, model, ids, partner_ids=None):
+    partner_ids = list(partner_ids or [])
+    own = (env.store.get("res.users", env.uid) or {}).get("partner_id")
+    rules.check(env, model, ids, "read" if partner_ids == [own] else "write")
+    followers.unsubscribe(env, model, ids, partner_ids)
+    return True
 
 
 def _xmlid(store, full: str):

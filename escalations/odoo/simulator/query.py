@@ -13,7 +13,10 @@ from .domain import Compiler, normalize, top_level_leaves
 _FAST_ORDERS = ([("write_date", False), ("id", False)], [("write_date", False)])
 
 
-def search(store, model: str, domain, *, offset=0, limit=None, order=None, active_test=True) -> list[int]:
+def search(
+    store, model: str, domain, *, offset=0, limit=None, order=None, active_test=True, rule=None
+) -> list[int]:
+    """Ids matching the domain; `rule` (rules.predicate) leaves out what the user may not see."""
     md = store.model(model)
     domain = list(domain or [])
     if (
@@ -26,6 +29,8 @@ def search(store, model: str, domain, *, offset=0, limit=None, order=None, activ
     terms = parse_order(store, model, order or md.order)
     offset = int(offset or 0)
     pred, table = Compiler(store).compile(model, domain), store.tables[model]
+    if rule is not None:
+        pred = _both(pred, rule)
     normalized = normalize(domain)
     if terms in _FAST_ORDERS:
         # Walk the (write_date, id) index from the domain's lower bound, stop when the page is full.
@@ -38,9 +43,13 @@ def search(store, model: str, domain, *, offset=0, limit=None, order=None, activ
     return ids[offset : offset + limit if limit else None]
 
 
-def count(store, model: str, domain, *, limit=None, active_test=True) -> int:
-    n = len(search(store, model, domain, order="id", active_test=active_test))
+def count(store, model: str, domain, *, limit=None, active_test=True, rule=None) -> int:
+    n = len(search(store, model, domain, order="id", active_test=active_test, rule=rule))
     return min(n, limit) if limit else n
+
+
+def _both(pred, rule):
+    return lambda rec: pred(rec) and rule(rec)
 
 
 def _write_date_bound(tokens: list):

@@ -128,6 +128,16 @@ def base_models(version: int) -> list:
             rec_name="record_name",
         ),
         model(
+            "mail.followers",
+            "Document Followers",
+            [
+                F("res_model", "char", "Related Document Model Name", required=True),
+                F("res_id", "many2one_reference", "Related Document ID", index=True),
+                m2o("partner_id", "res.partner", "Related Partner", required=True),
+            ],
+            rec_name="partner_id",
+        ),
+        model(
             "ir.model",
             "Models",
             [

@@ -9,6 +9,14 @@ def _ticket_display(store, rec):
     return f"{rec.get('name') or ''} (#{ref})" if ref else (rec.get("name") or "")
 
 
+def _followers(model: str):
+    # mail.thread's, computed from mail.followers (followers.py); the record rules read it.
+    key = f"followers:{model}"
+    return m2m(
+        "message_partner_ids", "res.partner", "Followers (Partners)", store=False, compute=key, search=key
+    )
+
+
 def enterprise_models(version: int) -> list:
     return [_team(), _stage(), _tag(version), _ticket_type(), _sla(version), _sla_status(), _ticket(version)]
 
@@ -58,6 +66,7 @@ def _team():
             F("alias_name", "char", "Alias Name"),
             o2m("ticket_ids", "helpdesk.ticket", "team_id", "Tickets"),
             o2m("sla_ids", "helpdesk.sla", "team_id", "SLA Policies"),
+            _followers("helpdesk.team"),
         ],
         order="sequence,name",
     )
@@ -222,6 +231,7 @@ def _ticket(version):
             search="ee_sla_success",
         ),
         o2m("message_ids", "mail.message", "res_id", "Messages"),
+        _followers("helpdesk.ticket"),
     ]
     if version <= 17:
         fields.append(m2o("ticket_type_id", "helpdesk.ticket.type", "Type"))

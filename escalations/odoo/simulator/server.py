@@ -112,6 +112,12 @@ class SimulatorServer:
             state.expire_api_key(payload["expire_api_key"])
         if payload.get("run_sla_cron"):
             state.run_sla_cron()
+        # Record rules: {"hide_team": id} hides that team's tickets from the integration user,
+        # {"invite_to_team": id} lets it see them again (SimulatorState.hide_team / invite_to_team).
+        if "hide_team" in payload:
+            state.hide_team(int(payload["hide_team"]))
+        if "invite_to_team" in payload:
+            state.invite_to_team(int(payload["invite_to_team"]))
         if "rewrite_tickets" in payload:
             spec = payload["rewrite_tickets"] or {}
             state.rewrite_tickets(spec.get("count"), spec.get("values"))

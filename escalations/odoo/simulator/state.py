@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from . import methods, orm
+from . import followers, methods, orm, rules
 from .clock import Clock
 from .errors import AccessDenied, unknown_database
 from .helpdesk import TicketHooks
@@ -70,6 +70,7 @@ class SimulatorState:
         self.store.computes["ir_model_modules"] = lambda s, rec: (
             "helpdesk" if "helpdesk" in rec["model"] else "base"
         )
+        followers.register(self.store)
         self.passwords: dict[int, str] = {}  # uid -> password (interactive and RPC login)
         self.api_keys: dict[str, ApiKey] = {}  # RPC only, never the web session login
         self.sessions: dict[str, int] = {}  # session_id cookie -> uid
@@ -189,6 +190,27 @@ class SimulatorState:
         """Make a user a portal/share user (not in base.group_user), or internal again. In Odoo
         `share` is computed from the user's groups; the simulator has no groups, so it is set here."""
         self.call("res.users", "write", [[uid], {"share": bool(share)}])
+
+    def hide_team(self, team_id: int, login: str | None = None) -> None:
+        """Hide a team's tickets from a user (the integration user by default) with Odoo's own record
+        rules, as an administrator would: see `rules.team_hide`. Nothing is deleted."""
+        with self.lock:
+            rules.team_hide(self.env(), team_id, self._uid(login))
+
+    def invite_to_team(self, team_id: int, login: str | None = None) -> None:
+        """Let the user see the team's tickets again (`rules.team_invite`); no ticket is written."""
+        with self.lock:
+            rules.team_invite(self.env(), team_id, self._uid(login))
+
+    def set_helpdesk_group(self, group: str, login: str | None = None) -> None:
+        """The helpdesk group that limits what the user sees (rules.GROUPS); the default is the widest."""
+        with self.lock:
+            rules.set_access(self.env(), self._uid(login), group)
+
+    def _uid(self, login: str | None) -> int:
+        if login is None:
+            return self.integration_uid
+        return next(u["id"] for u in self.store.tables["res.users"].values() if u["login"] == login)
 
     def forbid(self, login: str, model: str) -> None:
         """Make `model` raise AccessError for that user (Odoo ACLs, coarsely)."""

@@ -22,6 +22,7 @@ class Store:
         self.sequences: dict[str, int] = {}
         self.hooks: dict = {}  # model -> side-effect hooks (see orm.py)
         self.forbidden: dict[int, set] = {}  # uid -> models that user may not access (AccessError)
+        self.helpdesk_access: dict[int, str] = {}  # uid -> helpdesk group limiting what it sees (rules.py)
         self.calendar_changes = 0  # bumped when resource.* records change: invalidates planned calendars
         # (model, many2one field) -> {target id: set(ids)}, for one2many reads and inverse lookups.
         self._inverse: dict[tuple[str, str], dict[int, set]] = {}
