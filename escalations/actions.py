@@ -11,6 +11,7 @@ writes nothing. A function returns None when there is nothing to do (a double cl
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from django.db import transaction
@@ -27,7 +28,8 @@ from escalations.engine import (
 )
 from escalations.markers import marker_queue
 from escalations.models import Agent, AuditEntry, Escalation, EscalationLevel, OdooAction, Team, Ticket
-from escalations.outbox import outbox_enqueue
+from escalations.outbox import CANCEL_CHECKING, outbox_enqueue
+from escalations.outbox_watch import mirror_values
 from escalations.permissions import ActionDenied, check_can_act
 from escalations.rollback import action_roll_back, undo_of_acceptance
 
@@ -78,7 +80,8 @@ def _facts(ticket: Ticket, escalation: Escalation | None = None) -> dict:
 def _lock(ticket: Ticket) -> Ticket:
     # Serializes actions on one ticket (on PostgreSQL), so that their ids follow the order they were
     # made in and two leads accepting at once see each other.
-    return Ticket.objects.select_for_update(of=("self",)).select_related("assignee", "team").get(pk=ticket.pk)
+    return (Ticket.objects.select_for_update(of=("self",)).select_related("assignee", "team", "stage")
+            .get(pk=ticket.pk))
 
 
 def _open_escalation(ticket: Ticket) -> Escalation | None:
@@ -91,6 +94,8 @@ def _record(*, ticket, escalation, kind, user, what, why, values, before, seen_w
     action = OdooAction(
         ticket=ticket, escalation=escalation, kind=kind, created_by=user, created_at=now,
         next_attempt_at=now, seen_write_date=seen_write_date or ticket.odoo_write_date,
+        # What the lead saw: the outbox holds the action if Odoo's values differ (escalations.outbox).
+        seen_values=mirror_values(ticket),
     )
     action.payload = {
         "values": values, "note": _note_html(user=user, what=what, why=why, action_uid=action.action_uid),
@@ -268,22 +273,43 @@ def action_confirm(*, action: OdooAction, user, now: datetime | None = None) -> 
     return bool(done)
 
 
-def action_cancel(*, action: OdooAction, user) -> bool:
-    """Drop an action not yet sent (stale or waiting). False if it is already being or was applied."""
+class Cancel(enum.Enum):
+    """What a lead's cancel did."""
+
+    DONE = "cancelled"  # at once: nothing had been sent
+    CHECKING = "checking"  # handed to the outbox, which checks Odoo first
+    TOO_LATE = "too late"  # it is being or was applied
+
+
+def action_cancel(*, action: OdooAction, user) -> Cancel:
+    """Drop an action not yet applied (stale or waiting).
+
+    An action no attempt has sent is cancelled at once: nothing reached Odoo, and an acceptance it made
+    is undone. One that an earlier attempt may have sent (its answer lost, its worker killed) is not
+    cancelled blind: Odoo may hold it, and undoing the acceptance would contradict Odoo. The outbox
+    checks Odoo first (escalations.outbox): held there, it stands; otherwise it is cancelled and undone.
+    """
     check_can_act(user, action.ticket)
+    waiting = OdooAction.objects.filter(pk=action.pk,
+                                        state__in=[State.STALE, State.QUEUED, State.AWAITING_RETRY])
     with transaction.atomic():
-        done = OdooAction.objects.filter(
-            pk=action.pk, state__in=[State.STALE, State.QUEUED, State.AWAITING_RETRY]
-        ).update(state=State.CANCELLED, last_error=f"Cancelled by {_who(user)}.")
-        if done:
-            reason = f"Cancelled by {_who(user)}: not written to Odoo."
-            AuditEntry.objects.filter(action=action).update(outcome=AuditEntry.Outcome.CANCELLED,
-                                                            reason=reason)
-            action_roll_back(action=action, reason=reason, actor=user, rule="")
-    return bool(done)
+        if waiting.filter(odoo_before__isnull=False).update(state=State.QUEUED, cancelled_by=user,
+                                                            next_attempt_at=timezone.now(),
+                                                            last_error=CANCEL_CHECKING):
+            AuditEntry.objects.filter(action=action).update(
+                reason=f"Cancel asked by {_who(user)}; the console checks whether Odoo already holds it.")
+            transaction.on_commit(lambda: outbox_enqueue(action.pk))
+            return Cancel.CHECKING
+        if not waiting.filter(odoo_before__isnull=True).update(
+                state=State.CANCELLED, cancelled_by=user, last_error=f"Cancelled by {_who(user)}."):
+            return Cancel.TOO_LATE
+        reason = f"Cancelled by {_who(user)}: not written to Odoo."
+        AuditEntry.objects.filter(action=action).update(outcome=AuditEntry.Outcome.CANCELLED, reason=reason)
+        action_roll_back(action=action, reason=reason, actor=user, rule="")
+    return Cancel.DONE
 
 
 __all__ = [
-    "ActionDenied", "ActionRefused", "action_accept", "action_cancel", "action_confirm", "action_deescalate",
-    "action_escalate", "action_note", "action_reassign",
+    "ActionDenied", "ActionRefused", "Cancel", "action_accept", "action_cancel", "action_confirm",
+    "action_deescalate", "action_escalate", "action_note", "action_reassign",
 ]

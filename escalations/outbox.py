@@ -4,16 +4,25 @@
   1. claim the row with a conditional UPDATE (queued/awaiting_retry -> inflight); 0 rows: someone else
      has it, or it is final: do nothing;
   2. wait for older actions of the same ticket that are not final (re-scheduled, not run);
-  3. read the ticket's write_date in Odoo: newer than what the lead saw (and not from our own earlier
-     actions) and not confirmed -> `stale`, with what changed, for the lead to confirm or cancel;
-  4. write the fields (a repeated write is harmless);
-  5. post the internal note, unless the ticket's chatter already has one with the action's uid (a
-     timeout after Odoo applied it, a worker killed after the post);
-  6. record `sent` (audit: applied), or `awaiting_retry` with a capped backoff for OdooUnavailable, or
+  3. read the ticket in Odoo. If an earlier attempt may have reached Odoo (`odoo_before` is set: its
+     answer was lost, or its worker killed) and Odoo holds the values the action writes, that is the
+     action's own effect: it is neither held nor written again. Otherwise, unless the lead confirmed,
+     a watched field (escalations.outbox_watch) that Odoo holds differently from what the lead saw, and
+     not as this action writes it, makes the action `stale`, with what changed; so does a page older
+     than the mirror the action was made from. A moved write_date alone never does;
+  4. record `odoo_before` (Odoo's values before the write), then write the fields;
+  5. post the internal note, unless the ticket's chatter already has one with the action's uid;
+  6. read the ticket back and record `sent`, or `changed` when Odoo kept another assignee or team than
+     the action meant (its assignment rules; the row says what it kept, and an acceptance the ticket
+     did not follow is undone), or `awaiting_retry` with a capped backoff for OdooUnavailable, or
      `failed` with Odoo's reason in plain words for every other OdooError, rolling back what the action
      changed in the console in the same transaction (escalations.rollback).
-A marker (kind MARK, escalations.markers) skips steps 3 and 5: it is the engine's, not a page a lead
-saw, it only adds a tag and raises a priority, and it posts no note (escalations.outbox_marker).
+A lead's cancel of an action that may have reached Odoo comes here too (`cancelled_by` set): the outbox
+checks Odoo first; if Odoo holds it (its values, or its note), it is completed and stands, else it is
+cancelled and its acceptance undone.
+A marker (kind MARK, escalations.markers) skips steps 3 to 5: it is the engine's, not a page a lead saw,
+it only adds a tag and raises a priority (a repeat changes nothing), and it posts no note
+(escalations.outbox_marker).
 `outbox_sweep()` runs on beat: it re-queues rows left inflight past the lease (a killed worker) and
 enqueues rows whose retry time has come.
 """
@@ -29,7 +38,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from escalations.models import AuditEntry, OdooAction, Ticket
+from escalations.models import AuditEntry, OdooAction
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.errors import (
     OdooAccessDenied,
@@ -40,20 +49,31 @@ from escalations.odoo.errors import (
     OdooUnavailable,
 )
 from escalations.outbox_marker import marker_values
+from escalations.outbox_watch import (
+    WATCHED,
+    Values,
+    effect,
+    holds,
+    kept_by_odoo,
+    odoo_values,
+    stale_changes,
+)
 from escalations.rollback import action_roll_back
-from escalations.sync.mapping import m2o_id, m2o_name, odoo_datetime
+from escalations.sync.mapping import odoo_datetime
 
 logger = logging.getLogger(__name__)
 
 State = OdooAction.State
+Kind = OdooAction.Kind
 TICKET_MODEL = "helpdesk.ticket"
-# The fields shown to the lead when a ticket changed in Odoo since they loaded it.
-WATCHED = {"user_id": "assignee", "team_id": "team", "stage_id": "stage", "priority": "priority",
-           "name": "title"}
 WAIT_FOR_OLDER = timedelta(seconds=2)
 # Shown on the row: a ticket's actions apply in order, so one waits while an earlier one is stale
 # (for its lead to confirm or cancel) or still on its way.
 WAITING_FOR_OLDER = "Waits for an earlier action on this ticket to be applied, confirmed or cancelled."
+PAGE_OLDER = "the ticket was changed in Odoo after you loaded the page"
+CANCEL_CHECKING = ("Cancelling: an earlier attempt may already have reached Odoo, so the console is "
+                   "checking what Odoo holds.")
+HELD_WHEN_CANCELLED = "Odoo already held it when it was cancelled, so it stands"
 
 
 def outbox_enqueue(action_id: int, *, countdown: float | None = None) -> None:
@@ -72,8 +92,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _connect() -> OdooClient:
-    # No retries inside the client: the outbox's own backoff (and the stale and marker checks before
-    # each attempt) are what make a retry safe.
+    # No retries inside the client: the outbox's own backoff (and the checks before each attempt)
+    # are what make a retry safe.
     return OdooClient.connect(dataclasses.replace(OdooConfig.from_settings(), retries=0))
 
 
@@ -83,13 +103,21 @@ def _claim(action_id: int, now: datetime) -> OdooAction | None:
     ).update(state=State.INFLIGHT, inflight_since=now, attempts=F("attempts") + 1)
     if not claimed:
         return None
-    return OdooAction.objects.select_related("ticket", "created_by").get(pk=action_id)
+    return OdooAction.objects.select_related("ticket", "created_by", "cancelled_by").get(pk=action_id)
+
+
+def _mine(action: OdooAction):
+    """The row, only while it is still this attempt's (the sweeper may have re-queued it)."""
+    return OdooAction.objects.filter(pk=action.pk, state=State.INFLIGHT, inflight_since=action.inflight_since)
 
 
 def _release(action: OdooAction, *, state: str, **fields) -> bool:
-    """Leave inflight, only if the row is still ours (the sweeper may have re-queued it)."""
-    mine = OdooAction.objects.filter(pk=action.pk, state=State.INFLIGHT, inflight_since=action.inflight_since)
-    return bool(mine.update(state=state, inflight_since=None, **fields))
+    """Leave inflight, only if the row is still ours."""
+    return bool(_mine(action).update(state=state, inflight_since=None, **fields))
+
+
+class _HandedOn(Exception):
+    """The sweeper gave the row to another attempt while this one ran: this one stops, writing nothing."""
 
 
 def _older_pending(action: OdooAction) -> bool:
@@ -97,12 +125,33 @@ def _older_pending(action: OdooAction) -> bool:
         state__in=OdooAction.FINAL_STATES).exists()
 
 
-def _baseline(action: OdooAction) -> datetime | None:
-    """The write_date the lead saw, moved on by our own earlier actions on the same ticket."""
-    ours = OdooAction.objects.filter(ticket_id=action.ticket_id, pk__lt=action.pk, state=State.SENT,
-                                     created_at__lte=action.created_at).aggregate(m=Max("applied_write_date"))
-    dates = [d for d in (action.seen_write_date, ours["m"]) if d is not None]
-    return max(dates) if dates else None
+def _own_earlier(action: OdooAction):
+    """The console's own earlier actions on the ticket that reached Odoo: this lead's, and the engine's
+    markers. Another lead's are changes this lead has not seen."""
+    return OdooAction.objects.filter(ticket_id=action.ticket_id, pk__lt=action.pk,
+                                     state__in=OdooAction.APPLIED_STATES).filter(
+        Q(created_by_id=action.created_by_id) | Q(created_by__isnull=True))
+
+
+def _expected(action: OdooAction) -> tuple[Values, bool]:
+    """What the console expects Odoo to hold in the watched fields: what the lead saw, moved on by the
+    console's own actions applied since that snapshot; and whether the lead's page is older than the
+    snapshot (then the page may have shown values the snapshot no longer has)."""
+    seen = dict(action.seen_values or {})
+    snapshot = seen.pop("write_date", None)
+    snapshot = datetime.fromisoformat(snapshot) if snapshot else None
+    own = _own_earlier(action)
+    if snapshot is not None:
+        own = own.filter(applied_write_date__gte=snapshot)
+    for applied in own.exclude(applied_values=None).order_by("pk").values_list("applied_values", flat=True):
+        seen.update(applied)
+    page_older = False
+    if snapshot is not None and action.seen_write_date is not None:
+        # The console's own writes since the page moved the mirror on, not anything the lead missed.
+        latest_own = _own_earlier(action).aggregate(m=Max("applied_write_date"))["m"]
+        page = max(d for d in (action.seen_write_date, latest_own) if d is not None)
+        page_older = page < snapshot
+    return seen, page_older
 
 
 def _read_ticket(client: OdooClient, ticket_id: int, extra: tuple[str, ...] = ()) -> dict:
@@ -112,21 +161,6 @@ def _read_ticket(client: OdooClient, ticket_id: int, extra: tuple[str, ...] = ()
     return rows[0]
 
 
-def _what_changed(ticket: Ticket, remote: dict) -> list[str]:
-    mine = {"user_id": (ticket.assignee_id, ticket.assignee), "team_id": (ticket.team_id, ticket.team),
-            "stage_id": (ticket.stage_id, ticket.stage), "priority": (ticket.priority, ticket.priority),
-            "name": (ticket.name, ticket.name)}
-    changes = []
-    for field, label in WATCHED.items():
-        if field not in remote:
-            continue
-        value = remote[field]
-        theirs, shown = (m2o_id(value), m2o_name(value)) if field.endswith("_id") else (value, value)
-        if theirs != mine[field][0]:
-            changes.append(f"the {label} is now {shown or 'empty'} (was {mine[field][1] or 'empty'})")
-    return changes or ["the ticket was edited in Odoo (no field the console shows changed)"]
-
-
 def _find_note(client: OdooClient, action: OdooAction) -> int | None:
     domain = [("model", "=", TICKET_MODEL), ("res_id", "=", action.ticket_id),
               ("body", "ilike", str(action.action_uid))]
@@ -134,34 +168,87 @@ def _find_note(client: OdooClient, action: OdooAction) -> int | None:
     return found[0]["id"] if found else None
 
 
-def _apply(client: OdooClient, action: OdooAction) -> dict:
-    """Steps 3-5. Returns the fields to record on success, or {"stale": [...]}."""
-    if action.kind == OdooAction.Kind.MARK:
+@dataclasses.dataclass
+class _Result:
+    """What an attempt found and did in Odoo."""
+
+    stale: list[str] = dataclasses.field(default_factory=list)
+    cancelled: bool = False
+    kept: list[str] = dataclasses.field(default_factory=list)  # what Odoo kept instead (CHANGED)
+    fields: dict = dataclasses.field(default_factory=dict)  # to record on the row when applied
+    note: str = ""  # said on the row with the outcome
+
+
+def _apply(client: OdooClient, action: OdooAction) -> _Result:
+    """Steps 3-6 (see the module)."""
+    if action.kind == Kind.MARK:
         return _apply_marker(client, action)
     remote = _read_ticket(client, action.ticket_id)
-    values = action.payload.get("values") or {}
-    baseline = _baseline(action)
-    remote_date = odoo_datetime(remote["write_date"])
-    if values and not action.confirmed and baseline and remote_date and remote_date > baseline:
-        return {"stale": _what_changed(action.ticket, remote)}
-    if values:
-        client.write(TICKET_MODEL, [action.ticket_id], values)
+    writes = action.payload.get("values") or {}
+    current = odoo_values(remote)
+    if action.may_have_reached_odoo and holds(current, writes):
+        # An earlier attempt's write reached Odoo (or it had none): this is the action's own effect,
+        # never a change to hold it for, and it is not written again.
+        before = action.odoo_before
+    else:
+        if writes and not action.confirmed:
+            expected, page_older = _expected(action)
+            changes = stale_changes(current, expected, writes)
+            if page_older and not changes:
+                changes = [PAGE_OLDER]
+            if changes:
+                return _Result(stale=changes)
+        before = current
+        # Before anything is sent: from here on a lost answer may still mean Odoo applied it.
+        if not _mine(action).update(odoo_before=before):
+            raise _HandedOn
+        if writes:
+            client.write(TICKET_MODEL, [action.ticket_id], writes)
+    return _finish(client, action, before=before, writes=writes)
+
+
+def _finish(client: OdooClient, action: OdooAction, *, before: Values, writes: dict,
+            note: str = "") -> _Result:
+    """Post the note unless Odoo has it, read the ticket back, and say what Odoo kept."""
     message_id = _find_note(client, action)
     if message_id is None and action.payload.get("note"):
         message_id = client.message_post(TICKET_MODEL, action.ticket_id, body=action.payload["note"])
     after = _read_ticket(client, action.ticket_id)
-    return {"odoo_message_id": message_id, "applied_write_date": odoo_datetime(after["write_date"])}
+    after_values = odoo_values(after)
+    return _Result(kept=kept_by_odoo(before, after_values, writes) if writes else [], note=note, fields={
+        "odoo_message_id": message_id, "applied_write_date": odoo_datetime(after["write_date"]),
+        "applied_values": effect(before, after_values, writes),
+    })
 
 
-def _apply_marker(client: OdooClient, action: OdooAction) -> dict:
+def _settle_cancel(client: OdooClient, action: OdooAction) -> _Result:
+    """A lead cancelled an action that may have reached Odoo: look before deciding."""
+    try:
+        remote = _read_ticket(client, action.ticket_id)
+    except OdooRecordGone:
+        return _Result(cancelled=True)
+    writes = action.payload.get("values") or {}
+    current = odoo_values(remote)
+    applied = (writes and holds(current, writes)) or _find_note(client, action) is not None
+    if not applied:
+        return _Result(cancelled=True)
+    # Odoo holds it: it stands, with its note, so that the chatter says who did it. Not written again.
+    return _finish(client, action, before=action.odoo_before or current, writes=writes,
+                   note=HELD_WHEN_CANCELLED)
+
+
+def _apply_marker(client: OdooClient, action: OdooAction) -> _Result:
     remote = _read_ticket(client, action.ticket_id, extra=("tag_ids",))
     values = marker_values(client, remote=remote, mark=action.payload.get("mark") or {})
     if not values:
-        # Nothing written: the ticket's write_date is not ours, and must not count as seen (_baseline).
-        return {"odoo_message_id": None, "applied_write_date": None}
+        # Nothing written: the ticket's write_date is not ours, and must not count as seen (_expected).
+        return _Result(fields={"odoo_message_id": None, "applied_write_date": None, "applied_values": None})
     client.write(TICKET_MODEL, [action.ticket_id], values)
     after = _read_ticket(client, action.ticket_id)
-    return {"odoo_message_id": None, "applied_write_date": odoo_datetime(after["write_date"])}
+    return _Result(fields={
+        "odoo_message_id": None, "applied_write_date": odoo_datetime(after["write_date"]),
+        "applied_values": effect(odoo_values(remote), odoo_values(after), values),
+    })
 
 
 def plain_reason(error: OdooError) -> str:
@@ -188,6 +275,10 @@ def _next_of_ticket(action: OdooAction) -> None:
         transaction.on_commit(lambda: outbox_enqueue(following.pk))
 
 
+def _who(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "a lead"
+
+
 def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
     """Send one action (see the module's steps). Returns the state it was left in, or "skipped"."""
     now = now or timezone.now()
@@ -196,35 +287,83 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
         return "skipped"
     if _older_pending(action):
         _release(action, state=State.QUEUED, next_attempt_at=timezone.now() + WAIT_FOR_OLDER,
-                 attempts=F("attempts") - 1, last_error=WAITING_FOR_OLDER)
+                 attempts=F("attempts") - 1,
+                 last_error=CANCEL_CHECKING if action.cancelled_by_id else WAITING_FOR_OLDER)
         return State.QUEUED
     try:
-        result = _apply(_connect(), action)
+        client = _connect()
+        result = _settle_cancel(client, action) if action.cancelled_by_id else _apply(client, action)
+    except _HandedOn:
+        return "skipped"
     except OdooUnavailable as exc:
         delay = backoff(action.attempts)
+        reason = plain_reason(exc)
+        if action.cancelled_by_id:
+            reason = f"{CANCEL_CHECKING} {reason} Trying again."
         _release(action, state=State.AWAITING_RETRY, next_attempt_at=timezone.now() + delay,
-                 last_error=plain_reason(exc))
+                 last_error=reason)
         outbox_enqueue(action.pk, countdown=delay.total_seconds())
         return State.AWAITING_RETRY
     except OdooError as exc:
-        reason = plain_reason(exc)
-        with transaction.atomic():
-            # Only if the row is still ours: an attempt the sweeper handed on records its own outcome.
-            if _release(action, state=State.FAILED, last_error=reason):
-                _audit(action, AuditEntry.Outcome.FAILED, reason)
-                action_roll_back(action=action, reason=reason)
-            _next_of_ticket(action)
-        return State.FAILED
+        return _record_failure(action, plain_reason(exc))
+    return _record(action, result)
+
+
+def _record_failure(action: OdooAction, reason: str) -> str:
     with transaction.atomic():
-        if "stale" in result:
-            reason = "The ticket changed in Odoo since you loaded it: " + "; ".join(result["stale"]) + "."
-            _release(action, state=State.STALE, stale_changes=result["stale"], last_error=reason)
-            _audit(action, AuditEntry.Outcome.STALE, reason)
-            return State.STALE
-        _release(action, state=State.SENT, applied_at=timezone.now(), last_error="", **result)
-        _audit(action, AuditEntry.Outcome.APPLIED)
+        if action.cancelled_by_id:
+            # Odoo could not be asked whether it holds the action: cancelled, saying so, and nothing undone
+            # (Odoo may hold it).
+            reason = (f"Cancelled by {_who(action.cancelled_by)}, but the console could not check Odoo "
+                      f"({reason}), so Odoo may already hold it: check the ticket in Odoo.")
+            if _release(action, state=State.CANCELLED, last_error=reason):
+                _audit(action, AuditEntry.Outcome.CANCELLED, reason)
+            _next_of_ticket(action)
+            return State.CANCELLED
+        # Only if the row is still ours: an attempt the sweeper handed on records its own outcome.
+        if _release(action, state=State.FAILED, last_error=reason):
+            _audit(action, AuditEntry.Outcome.FAILED, reason)
+            action_roll_back(action=action, reason=reason)
         _next_of_ticket(action)
-    return State.SENT
+    return State.FAILED
+
+
+def _record(action: OdooAction, result: _Result) -> str:
+    with transaction.atomic():
+        if result.stale:
+            reason = "The ticket changed in Odoo since you loaded it: " + "; ".join(result.stale) + "."
+            if _release(action, state=State.STALE, stale_changes=result.stale, last_error=reason):
+                _audit(action, AuditEntry.Outcome.STALE, reason)
+            return State.STALE
+        if result.cancelled:
+            reason = (f"Cancelled by {_who(action.cancelled_by)}: Odoo did not hold it, and it was not "
+                      "sent again.")
+            if _release(action, state=State.CANCELLED, last_error=reason):
+                _audit(action, AuditEntry.Outcome.CANCELLED, reason)
+                action_roll_back(action=action, reason=reason, actor=action.cancelled_by, rule="")
+            _next_of_ticket(action)
+            return State.CANCELLED
+        said = [s for s in (result.note, *result.kept) if s]
+        reason = ("; ".join(said) + ".") if said else ""
+        state, outcome = (State.CHANGED, AuditEntry.Outcome.CHANGED) if result.kept else (
+            State.SENT, AuditEntry.Outcome.APPLIED)
+        if _release(action, state=state, applied_at=timezone.now(), last_error=reason, **result.fields):
+            _audit(action, outcome, reason)
+            if result.kept and _assignee_not_kept(action, result):
+                # The acceptance and the assignment are one promise ("this person has the ticket"). When
+                # Odoo gives the ticket to someone else, keeping the acceptance would stop the escalation
+                # while the person who accepted does not hold the ticket, so nobody may be on it. It is
+                # undone: the escalation waits again, and the row says what Odoo kept.
+                action_roll_back(action=action, reason=reason, rule="Changed by Odoo")
+        _next_of_ticket(action)
+    return state
+
+
+def _assignee_not_kept(action: OdooAction, result: _Result) -> bool:
+    """The action assigned the ticket to someone, and Odoo holds another assignee (or none)."""
+    writes = action.payload.get("values") or {}
+    after = result.fields.get("applied_values") or {}
+    return "user_id" in writes and not holds(after, {"user_id": writes["user_id"]})
 
 
 @dataclasses.dataclass

@@ -22,7 +22,8 @@ from escalations.odoo.links import ticket_url
 from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED
 
 SLA_STATES = (BREACHED, AT_RISK, ON_TRACK, PAUSED, NO_SLA)
-# A failed write-back stays on its row this long, so that the lead sees it without it lingering forever.
+# A failed write-back, or one Odoo changed, stays on its row this long, so that the lead sees it without
+# it lingering forever.
 SHOW_FAILED_FOR = timedelta(hours=24)
 
 
@@ -215,10 +216,11 @@ def _attach(rows: list[QueueRow], *, now: datetime, server_version: str) -> None
 
 
 def waiting_actions(ticket_ids: list[int], *, now: datetime) -> dict[int, list[OdooAction]]:
-    """Actions pending, waiting for confirmation, or failed recently, per ticket, in the order made."""
+    """Actions pending, waiting for confirmation, or failed or changed by Odoo recently, per ticket, in the
+    order made."""
     if not ticket_ids:
         return {}
-    recent_failure = Q(state=OdooAction.State.FAILED) & Q(
+    recent_failure = Q(state__in=[OdooAction.State.FAILED, OdooAction.State.CHANGED]) & Q(
         created_at__gte=now - SHOW_FAILED_FOR)
     shown = Q(state__in=[*OdooAction.SENDABLE_STATES, OdooAction.State.INFLIGHT, OdooAction.State.STALE])
     waiting: dict[int, list[OdooAction]] = {}

@@ -17,7 +17,11 @@ runs in the transaction that marks the action failed, so the two are seen togeth
   the engine ends its escalation anyway (EndReason.DELETED).
 - Note and marker: nothing in the console to undo.
 - A lead cancelling an accept that was waiting (stale, or Odoo unreachable) is undone the same way:
-  the ticket will not be assigned to them in Odoo, so the escalation must not stay theirs.
+  the ticket will not be assigned to them in Odoo, so the escalation must not stay theirs. Not while
+  Odoo may hold the write (an earlier attempt's answer was lost): the outbox checks Odoo first.
+- An accept Odoo applied but whose assignee it did not keep (its assignment rules, an automation rule:
+  the action ends "changed by Odoo") is undone the same way, rule "Changed by Odoo": the person who
+  accepted does not hold the ticket, so the escalation must wait for someone again.
 
 The ticket's own fields (assignee, team, priority, tags) are never changed locally by an action: the
 mirror is written by the sync only, so the next sync shows what Odoo holds, whatever failed.

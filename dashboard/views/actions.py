@@ -18,6 +18,7 @@ from dashboard.forms import DeescalateForm, EscalateForm, NoteForm, ReassignForm
 from dashboard.views.action_forms import render_row
 from escalations.actions import (
     ActionRefused,
+    Cancel,
     action_accept,
     action_cancel,
     action_confirm,
@@ -124,10 +125,12 @@ def note(request, ticket_id: int):
         ticket=ticket, user=request.user, body=data["body"]), done="Note added.")
 
 
-def _decide(request, action_id: int, decide, *, done: str, too_late: str) -> HttpResponse:
-    """Confirm or cancel a waiting action: `decide` returns False when it no longer waits."""
+def _decide(request, action_id: int, decide, *, too_late: str) -> HttpResponse:
+    """Confirm or cancel a waiting action: `decide(action)` says what was done, or None when it no longer
+    waits."""
     action = odoo_action_for_user(request, action_id)
-    if not decide(action=action, user=request.user):
+    done = decide(action)
+    if done is None:
         return _answer(request, message=too_late, ok=False, action=action, ticket_id=action.ticket_id,
                        status=409)
     action.refresh_from_db()
@@ -137,12 +140,26 @@ def _decide(request, action_id: int, decide, *, done: str, too_late: str) -> Htt
 @require_POST
 @login_required
 def confirm(request, action_id: int):
-    return _decide(request, action_id, action_confirm, done="Confirmed: it will be applied in Odoo.",
-                   too_late="This action is no longer waiting for confirmation.")
+    def decide(action):
+        confirmed = action_confirm(action=action, user=request.user)
+        return "Confirmed: it will be applied in Odoo." if confirmed else None
+
+    return _decide(request, action_id, decide, too_late="This action is no longer waiting for confirmation.")
+
+
+CANCEL_SAID = {
+    Cancel.DONE: "Cancelled: nothing will be written to Odoo.",
+    # Never "nothing will be written" here: an earlier attempt may have reached Odoo.
+    Cancel.CHECKING: "An earlier attempt may already have reached Odoo, so the console checks Odoo before "
+                     "cancelling: if Odoo holds it, it stands. The row will say which.",
+    Cancel.TOO_LATE: None,
+}
 
 
 @require_POST
 @login_required
 def cancel(request, action_id: int):
-    return _decide(request, action_id, action_cancel, done="Cancelled: nothing will be written to Odoo.",
-                   too_late="Too late to cancel: it is being or was applied.")
+    def decide(action):
+        return CANCEL_SAID[action_cancel(action=action, user=request.user)]
+
+    return _decide(request, action_id, decide, too_late="Too late to cancel: it is being or was applied.")

@@ -15,6 +15,7 @@ class AuditEntry(models.Model):
     class Outcome(models.TextChoices):
         QUEUED = "queued", "Queued for Odoo"
         APPLIED = "applied", "Applied in Odoo"
+        CHANGED = "changed", "Applied, but Odoo kept another assignee or team"
         STALE = "stale", "Held: the ticket changed in Odoo"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"

@@ -2,7 +2,8 @@
 
 A row is written in the same transaction as the escalation's change and the audit entry, so a click
 is either wholly recorded or not at all; escalations.outbox sends it, retries it while Odoo is down,
-and never applies it twice (the chatter note carries `action_uid`, looked for before posting again).
+and never applies it twice: the chatter note carries `action_uid`, looked for before posting again, and
+`odoo_before` tells a retry that an earlier attempt may already have written the values.
 """
 
 import uuid
@@ -30,10 +31,14 @@ class OdooAction(models.Model):
         AWAITING_RETRY = "awaiting_retry", "Pending (Odoo unreachable, will retry)"
         STALE = "stale", "Waiting for your confirmation (the ticket changed in Odoo)"
         SENT = "sent", "Applied in Odoo"
+        # Applied, but Odoo kept another assignee or team than the action wrote (its assignment rules):
+        # `last_error` says what Odoo kept, in plain words.
+        CHANGED = "changed", "Changed by Odoo"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    FINAL_STATES = (State.SENT, State.FAILED, State.CANCELLED)
+    FINAL_STATES = (State.SENT, State.CHANGED, State.FAILED, State.CANCELLED)
+    APPLIED_STATES = (State.SENT, State.CHANGED)
     SENDABLE_STATES = (State.QUEUED, State.AWAITING_RETRY)
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="odoo_actions")
@@ -57,19 +62,33 @@ class OdooAction(models.Model):
     inflight_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, help_text="in plain words, for the lead")
 
-    # The ticket's Odoo write_date the lead saw; a newer one in Odoo makes the action stale.
+    # The ticket's Odoo write_date on the page the lead acted from.
     seen_write_date = models.DateTimeField(null=True, blank=True)
+    # What the lead saw: the ticket's watched fields (escalations.outbox.WATCHED) as the mirror held them
+    # when the action was made, in Odoo's read format, with the mirror's "write_date". The action is
+    # stale when Odoo holds other values in fields it does not write itself. None for a marker (no page).
+    seen_values = models.JSONField(null=True, blank=True)
     # What changed in Odoo meanwhile, when stale; `confirmed` once the lead says "apply anyway".
     stale_changes = models.JSONField(default=list, blank=True)
     confirmed = models.BooleanField(default=False)
     # Put in the chatter note, so that a retry finds a note Odoo already posted and does not post twice.
     action_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The watched fields as Odoo held them just before an attempt first sent this action's write (or its
+    # note, then {}): set, an earlier attempt may have reached Odoo even if no answer came back.
+    odoo_before = models.JSONField(null=True, blank=True)
+    # The lead who cancelled it. On an action that may have reached Odoo the outbox first checks what
+    # Odoo holds: applied there, it is completed; otherwise cancelled (escalations.outbox).
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     applied_at = models.DateTimeField(null=True, blank=True)
     odoo_message_id = models.PositiveIntegerField(null=True, blank=True)
-    # The ticket's write_date in Odoo right after this action: later actions of the same page compare
-    # with it, so the console's own writes never make them stale.
+    # The ticket's write_date in Odoo right after this action, and the watched fields it changed there
+    # (what it wrote, and what Odoo changed in answer): later actions count them as the console's own,
+    # so they never make them stale.
     applied_write_date = models.DateTimeField(null=True, blank=True)
+    applied_values = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -88,3 +107,8 @@ class OdooAction(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.INFLIGHT, self.State.AWAITING_RETRY)
+
+    @property
+    def may_have_reached_odoo(self) -> bool:
+        """An earlier attempt sent (or was sending) its write or note: Odoo may hold it, answer or not."""
+        return self.odoo_before is not None

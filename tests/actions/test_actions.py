@@ -7,6 +7,7 @@ import pytest
 
 from escalations.actions import (
     ActionRefused,
+    Cancel,
     action_accept,
     action_cancel,
     action_confirm,
@@ -202,7 +203,7 @@ def test_a_stale_action_can_be_cancelled_and_then_nothing_is_written(odoo, ticke
     assert drain(rounds=1) == [State.QUEUED]  # in order: it waits behind the stale one, and says so
     later.refresh_from_db()
     assert later.last_error == WAITING_FOR_OLDER
-    assert action_cancel(action=action, user=team_lead)
+    assert action_cancel(action=action, user=team_lead) == Cancel.DONE
     assert drain() == [State.SENT]  # the note, no longer held; the cancelled reassign is never sent
     action.refresh_from_db()
     later.refresh_from_db()

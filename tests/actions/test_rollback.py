@@ -160,13 +160,13 @@ def test_an_escalation_by_hand_on_a_ticket_deleted_in_odoo_is_ended_by_the_next_
 
 
 def test_a_lead_cancelling_a_stale_accept_gives_the_escalation_back(odoo, ticket, team_lead, escalation):
-    from escalations.actions import action_cancel
+    from escalations.actions import Cancel, action_cancel
     from tests.outbox_helpers import drain
 
     action = action_accept(ticket=ticket, user=team_lead,
                            seen_write_date=ticket.odoo_write_date - timedelta(hours=1))
     assert drain() == [State.STALE]
-    assert action_cancel(action=action, user=team_lead)
+    assert action_cancel(action=action, user=team_lead) == Cancel.DONE
 
     escalation.refresh_from_db()
     assert escalation.is_open and escalation.accepted_by is None
