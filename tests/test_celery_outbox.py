@@ -1,13 +1,20 @@
 """The outbox through a real Celery worker (with beat) on Redis: Odoo stopped while actions are made,
-then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it;
-an accept Odoo refuses, failed and undone; the engine's marker written in Odoo."""
+then back; a worker killed with SIGKILL after Odoo applied an action, then a new worker finishing it
+(each action kind killed between its write and its note: applied once, never stale); an accept Odoo
+refuses, failed and undone; the engine's marker written in Odoo."""
 
 import threading
 from datetime import timedelta
 
 import pytest
 
-from escalations.actions import action_accept, action_note, action_reassign
+from escalations.actions import (
+    action_accept,
+    action_deescalate,
+    action_escalate,
+    action_note,
+    action_reassign,
+)
 from escalations.engine import escalation_raise_manual, evaluate_escalations
 from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncState
 from escalations.sync import sync_odoo
@@ -100,6 +107,69 @@ def test_a_worker_killed_after_odoo_applied_the_action_is_finished_by_the_sweepe
     assert len(notes(odoo.state, ticket.odoo_id, str(action.action_uid))) == 1
     action.refresh_from_db()
     assert action.attempts == 2
+
+
+def stall_after(odoo, method: str) -> threading.Event:
+    """Odoo runs `method` on a ticket, then its answer is slow: the worker is killed before it arrives."""
+    reached, execute = threading.Event(), odoo.state.execute
+
+    def run_then_stall(uid, model, called, args, kwargs):
+        result = execute(uid, model, called, args, kwargs)
+        if (model, called) == ("helpdesk.ticket", method) and not reached.is_set():
+            reached.set()
+            threading.Event().wait(1.5)
+        return result
+
+    odoo.state.execute = run_then_stall
+    return reached
+
+
+# Killed after Odoo applied the first of the action's calls: the write (then the note is still to post),
+# or, for the actions that write no field, the note itself.
+KILLED_AFTER = {"accept": "write", "reassign": "write", "deescalate": "message_post",
+                "escalate": "message_post", "note": "message_post"}
+
+
+@pytest.mark.parametrize("kind", list(KILLED_AFTER))
+def test_each_action_killed_between_its_write_and_its_note_is_applied_once_never_stale(
+    odoo, ticket, team_lead, agent, start_worker, kind
+):
+    policy = EscalationPolicyFactory(team=ticket.team)
+    escalation = escalation_raise_manual(ticket=ticket, level=policy.levels.get(number=1), user=agent,
+                                         reason="VIP")
+    other = free_agent(ticket.assignee, team_lead.profile.agent)
+    odoo.state.clock.advance(timedelta(minutes=1))  # the lead acts a minute after loading the page
+    execute = odoo.state.execute
+    reached = stall_after(odoo, KILLED_AFTER[kind])
+    worker = start_worker()
+    seen, expected = ticket.odoo_write_date, {}
+    if kind == "accept":
+        action = action_accept(ticket=ticket, user=team_lead, seen_write_date=seen)
+        expected = {"user_id": team_lead.profile.agent.pk}
+    elif kind == "reassign":
+        action = action_reassign(ticket=ticket, user=team_lead, agent=other, seen_write_date=seen)
+        expected = {"user_id": other.pk}
+    elif kind == "deescalate":
+        action = action_deescalate(escalation=escalation, user=team_lead, reason="Solved",
+                                   seen_write_date=seen)
+    elif kind == "escalate":
+        action = action_escalate(ticket=ticket, user=team_lead, level=policy.levels.get(number=2),
+                                 reason="Angry", seen_write_date=seen)
+    else:
+        action = action_note(ticket=ticket, user=team_lead, body="Called them")
+    assert reached.wait(40), "the worker never reached Odoo"
+    workers.kill_worker(worker)
+    odoo.state.execute = execute
+    assert OdooAction.objects.get(pk=action.pk).state == State.INFLIGHT
+
+    start_worker()
+    assert wait_for(lambda: states() == [State.SENT]), states()
+    assert len(notes(odoo.state, ticket.odoo_id, str(action.action_uid))) == 1
+    assert len(notes(odoo.state, ticket.odoo_id)) == 1
+    remote = odoo_ticket(odoo.state, ticket.odoo_id)
+    assert all(remote[field][0] == value for field, value in expected.items()), remote
+    action.refresh_from_db()
+    assert action.attempts == 2 and action.stale_changes == []
 
 
 def test_an_accept_odoo_refuses_is_failed_and_undone_by_the_worker(odoo, ticket, team_lead, agent,

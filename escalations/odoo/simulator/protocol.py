@@ -202,7 +202,10 @@ def _object(state, faults, method, args):
         call_args = args[5] if len(args) > 5 else []
         kwargs = args[6] if len(args) > 6 and args[6] else {}
     _maybe_fail_write(faults, model_method)
-    return state.execute(uid, model, model_method, call_args, kwargs)
+    result = state.execute(uid, model, model_method, call_args, kwargs)
+    if faults is not None:
+        faults.applied(model_method)  # a lose_answer fault drops the answer to a call Odoo ran
+    return result
 
 
 def _maybe_fail_write(faults, method) -> None:
@@ -281,6 +284,8 @@ def _call_kw(state, faults, params, req_id, req) -> Response:
             params.get("args") or [],
             params.get("kwargs") or {},
         )
+        if faults is not None:
+            faults.applied(params.get("method"))
     except Exception as exc:  # noqa: BLE001
         return json_error(req_id, exc)
     return json_result(req_id, result)

@@ -93,7 +93,8 @@ class SimulatorServer:
     def control(self, payload: dict) -> dict:
         state = self.state
         if "fault" in payload:
-            self.faults.set(payload["fault"], payload.get("seconds"), payload.get("hang_seconds"))
+            self.faults.set(payload["fault"], payload.get("seconds"), payload.get("hang_seconds"),
+                            methods=payload.get("methods"), times=payload.get("times"))
         if "clock_set" in payload:
             state.clock.set(datetime.fromisoformat(str(payload["clock_set"]).replace(" ", "T")))
         if "clock_advance_seconds" in payload:
@@ -164,7 +165,13 @@ def _handler_for(sim: SimulatorServer):
                     return self._send(found)
             cookies = {k: m.value for k, m in SimpleCookie(self.headers.get("Cookie", "")).items()}
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            self._send(handle(sim.state, sim.faults, Request(method, path, ctype, body, cookies)))
+            response = handle(sim.state, sim.faults, Request(method, path, ctype, body, cookies))
+            lost = sim.faults.take_lost_answer()
+            if lost is not None:  # lose_answer: Odoo ran the call; its answer never leaves the server
+                sim._stopped.wait(lost)
+                self.close_connection = True
+                return
+            self._send(response)
 
         def _control(self, method, path, body):
             try:
