@@ -121,3 +121,45 @@ def test_unknown_json_route(make_server, version, status):
     assert got_status == status
     assert body["id"] == 7 and body["error"]["code"] == 404 and body["error"]["message"] == "404: Not Found"
     assert body["error"]["data"]["name"] == "werkzeug.exceptions.NotFound"
+
+
+OCA_KANBAN = [["normal", "Default"], ["done", "Ready for next stage"], ["blocked", "Blocked"]]
+
+
+@pytest.mark.parametrize("flavour,version", PROFILES)
+def test_properties_and_kanban_state_as_each_package_has_them(make_server, flavour, version):
+    """helpdesk_mgmt 16.0.2.14 / 17.0.1.11 / 18.0.1.19 all have `properties` and a kanban_state with no
+    default; on a stage change 16 clears it, 17 leaves it, 18 sets "normal" even over a value written
+    with the stage. Enterprise: required, default "normal", back to "normal" unless written with it."""
+    odoo = connect(make_server(flavour=flavour, version=version, tickets=5))
+    fields = odoo.execute("helpdesk.ticket", "fields_get")
+    assert ("properties" in fields) == (flavour == "oca" or version >= 17)
+    if "properties" in fields:
+        assert fields["properties"]["type"] == "properties"
+    kanban = fields["kanban_state"]
+    assert kanban["required"] == (flavour == "enterprise")
+    if flavour == "oca":
+        assert kanban["selection"] == OCA_KANBAN
+    assert {k for k, _ in kanban["selection"]} == {"normal", "done", "blocked"}
+
+    team_model, stage_model = (
+        ("helpdesk.team", "helpdesk.stage") if flavour == "enterprise"
+        else ("helpdesk.ticket.team", "helpdesk.ticket.stage")
+    )
+    team = odoo.env[team_model].search([], limit=1)[0]
+    vals = {"name": "Printer", "description": "<p>x</p>", "team_id": team}
+    tid = kw(odoo, "helpdesk.ticket", "create", [vals])
+
+    def kanban_state():
+        return odoo.env["helpdesk.ticket"].read([tid], ["kanban_state"])[0]["kanban_state"]
+
+    assert kanban_state() == ("normal" if flavour == "enterprise" else False)
+    stages = odoo.env[stage_model].search([])
+    current = odoo.env["helpdesk.ticket"].read([tid], ["stage_id"])[0]["stage_id"][0]
+    others = [s for s in stages if s != current]
+    kw(odoo, "helpdesk.ticket", "write", [[tid], {"kanban_state": "blocked"}])
+    kw(odoo, "helpdesk.ticket", "write", [[tid], {"stage_id": others[0]}])
+    after_stage = {"enterprise": "normal", 16: False, 17: "blocked", 18: "normal"}
+    assert kanban_state() == after_stage["enterprise" if flavour == "enterprise" else version]
+    kw(odoo, "helpdesk.ticket", "write", [[tid], {"stage_id": others[1], "kanban_state": "done"}])
+    assert kanban_state() == ("normal" if (flavour, version) == ("oca", 18) else "done")

@@ -4,7 +4,9 @@
 one `helpdesk.ticket.sla` row per (ticket, policy) and non-stored ticket aggregates.
 """
 
-from .schema import KANBAN_STATES, PRIORITIES_OCA, F, m2m, m2o, model, o2m, sel
+from .schema import PRIORITIES_OCA, F, m2m, m2o, model, o2m, sel
+
+OCA_KANBAN_STATES = [("normal", "Default"), ("done", "Ready for next stage"), ("blocked", "Blocked")]
 
 
 def _ticket_display(store, rec):
@@ -209,7 +211,8 @@ def _ticket(version):
         m2o("team_id", "helpdesk.ticket.team", "Team", index=True),
         sel("priority", PRIORITIES_OCA, "Priority", default="1"),
         F("color", "integer", "Color Index", default=0),
-        sel("kanban_state", KANBAN_STATES, "Kanban State", default="normal"),
+        # No default in any helpdesk_mgmt (16.0.2.14, 17.0.1.11, 18.0.1.19): a new ticket has none.
+        sel("kanban_state", OCA_KANBAN_STATES, "Kanban State"),
         F("sequence", "integer", "Sequence", default=10),
         F("active", "boolean", "Active", default=True),
         o2m("message_ids", "mail.message", "res_id", "Messages"),
@@ -230,8 +233,9 @@ def _ticket(version):
                 search="oca_ticket_sla_expired",
             ),
             F("sla_deadline", "datetime", "SLA deadline", store=False, compute="oca_ticket_sla_deadline"),
-            F("properties", "properties", "Properties"),
         ]
+    # helpdesk_mgmt has it in 16.0 too (16.0.2.x: definition team_id.ticket_properties).
+    fields.append(F("properties", "properties", "Properties"))
     if version >= 18:
         fields += [
             F("notes", "html", "Notes"),
