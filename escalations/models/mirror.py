@@ -184,12 +184,20 @@ class SyncState(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     # When Odoo refused our credentials; periodic syncs pause for a while instead of hammering it.
     auth_failed_at = models.DateTimeField(null=True, blank=True)
+    # When the admins were emailed about this refusal; cleared by the next successful sync, so each
+    # refusal episode sends one email. Set by a conditional update: two workers never both send.
+    auth_refusal_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "sync state"
 
     def __str__(self):
         return f"sync cursor {self.cursor_write_date} #{self.cursor_odoo_id}"
+
+    @property
+    def auth_refused(self) -> bool:
+        """The last sync failed because Odoo refused the console's login or API key."""
+        return bool(self.last_error) and self.auth_failed_at is not None
 
     @classmethod
     def load(cls) -> "SyncState":
