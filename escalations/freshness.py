@@ -22,6 +22,9 @@ class SyncHealth:
     odoo_unreachable: bool  # the last sync failed
     auth_refused: bool  # ... because Odoo refused the console's login or API key
     server_version: str  # Odoo's, for the links that open a ticket there
+    # Tickets Odoo has but no longer shows the console's user (team privacy, record rules): the queue
+    # holds them as last seen and their escalations wait (escalations.engine), so screens say so.
+    invisible_tickets: int = 0
 
     @property
     def ok(self) -> bool:
@@ -29,14 +32,14 @@ class SyncHealth:
 
     def key(self) -> tuple:
         """What a screen shows of the health; changes in it must reach an open screen."""
-        return (self.stale, self.odoo_unreachable, self.auth_refused,
+        return (self.stale, self.odoo_unreachable, self.auth_refused, self.invisible_tickets,
                 str(self.last_success_at) if not self.ok else "")
 
 
 def sync_health(*, now: datetime) -> SyncHealth:
     """One query, and no write: SyncState.load() would create the row from a read-only screen."""
     state = SyncState.objects.filter(pk=1).only(
-        "last_success_at", "last_error", "auth_failed_at", "server_version").first()
+        "last_success_at", "last_error", "auth_failed_at", "server_version", "invisible_tickets").first()
     if state is None:
         return SyncHealth(last_success_at=None, stale=True, odoo_unreachable=False, auth_refused=False,
                           server_version="")
@@ -45,6 +48,7 @@ def sync_health(*, now: datetime) -> SyncHealth:
         last_success_at=state.last_success_at,
         stale=state.last_success_at is None or now - state.last_success_at > stale_after,
         odoo_unreachable=bool(state.last_error),
-        auth_refused=bool(state.last_error) and state.auth_failed_at is not None,
+        auth_refused=state.auth_refused,
         server_version=state.server_version,
+        invisible_tickets=state.invisible_tickets,
     )

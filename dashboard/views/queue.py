@@ -30,7 +30,7 @@ def queue(request):
     read = at_risk_not_escalated if tab == "at_risk" else escalation_queue
     queue = read(now=now, filters=filters, user=request.user, limit=PAGE_SIZE,
                  offset=(page_number - 1) * PAGE_SIZE, server_version=sync.server_version)
-    version = f"{queue.version}-{int(bool(sync.last_error))}"
+    version = f"{queue.version}-{int(bool(sync.last_error))}-{sync.invisible_tickets}"
     if request.htmx and request.GET.get("since") == version:
         return HttpResponse(status=204)
     mark_actable(queue.rows, request.user)

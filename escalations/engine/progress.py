@@ -38,7 +38,15 @@ def _ids(token: str) -> list[int]:
 
 
 def escalations_move_up(*, now: datetime, token: str) -> list[int]:
-    """Move every open, unaccepted escalation whose level's `accept_within` ran out one level up."""
+    """Move every open, unaccepted escalation whose level's `accept_within` ran out one level up.
+
+    Except those of tickets Odoo no longer shows the console (Ticket.invisible_since): they wait at
+    their level. The console cannot see what became of the ticket (it may be solved), so paging the
+    next level about it would be an alarm on stale data, and its people could not act on it here
+    (Odoo refuses the console's writes). Ending it would be worse: a lead would lose a ticket that
+    may still burn. Waiting, flagged on the ticket's page and the sync health line, lets the lead fix
+    the console's access in Odoo or de-escalate it; once Odoo shows the ticket again it moves on.
+    """
     current = EscalationLevel.objects.filter(pk=OuterRef(OuterRef("level_id")))
     next_level = EscalationLevel.objects.filter(
         policy_id=OuterRef("policy_id"), number__gt=Subquery(current.values("number"))
@@ -49,9 +57,11 @@ def escalations_move_up(*, now: datetime, token: str) -> list[int]:
     )
     due_since = ExpressionWrapper(Value(now, output_field=DateTimeField()) - accept_within,
                                   output_field=DateTimeField())
+    hidden = Ticket.objects.filter(pk=OuterRef("ticket_id"), invisible_since__isnull=False)
     with transaction.atomic():
         moved = Escalation.objects.filter(
-            Exists(next_level), ended_at__isnull=True, accepted_at__isnull=True, level_since__lte=due_since,
+            Exists(next_level), ~Exists(hidden), ended_at__isnull=True, accepted_at__isnull=True,
+            level_since__lte=due_since,
         ).update(level=Subquery(next_level.values("id")[:1]), level_since=now, run_token=token)
         if not moved:
             return []
@@ -63,6 +73,8 @@ def escalations_move_up(*, now: datetime, token: str) -> list[int]:
 def _end_reason():
     """When each reason applies (an open escalation's ticket), in the order they are told."""
     ticket = Ticket.objects.filter(pk=OuterRef("ticket_id"))
+    # Deleted means Odoo confirmed it (`exists`); a ticket Odoo only hides from the console
+    # (invisible_since) is not gone, and its escalation waits (escalations_move_up).
     gone = Exists(ticket.filter(Q(active=False) | Q(deleted_at__isnull=False)))
     solved = Exists(ticket.filter(stage__is_closed=True))
     in_scope = Exists(ticket.filter(

@@ -113,8 +113,12 @@ class Ticket(models.Model):
     # Fingerprint of the Odoo values last mirrored (sync.mapping.odoo_digest): a re-read ticket whose
     # values did not change is not written again, whatever its write_date did.
     odoo_digest = models.CharField(max_length=32, blank=True, default="")
-    # Set when a full reconciliation no longer finds the ticket in Odoo (deleted there).
+    # Set when Odoo confirms the ticket no longer exists (deleted there; escalations.sync.run).
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Set when Odoo still has the ticket (`exists`) but no longer shows it to the console's user: a
+    # private team, team membership, a record rule. The mirror keeps what it last read; the sync clears
+    # it when it reads the ticket again. Never a reason to end its escalation (escalations.engine).
+    invisible_since = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -184,6 +188,9 @@ class SyncState(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     # When Odoo refused our credentials; periodic syncs pause for a while instead of hammering it.
     auth_failed_at = models.DateTimeField(null=True, blank=True)
+    # Tickets Odoo has but no longer shows to the console's user (Ticket.invisible_since), counted by
+    # each sync for the pages' sync health line, so that they need no query of their own.
+    invisible_tickets = models.PositiveIntegerField(default=0)
     # When the admins were emailed about this refusal; cleared by the next successful sync, so each
     # refusal episode sends one email. Set by a conditional update: two workers never both send.
     auth_refusal_notified_at = models.DateTimeField(null=True, blank=True)

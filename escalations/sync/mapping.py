@@ -101,6 +101,7 @@ def ticket_row(row: dict, schema: HelpdeskSchema, *, synced_at: datetime) -> dic
         "sla_deadline": odoo_datetime(get("sla_deadline")),
         "synced_at": synced_at,
         "deleted_at": None,
+        "invisible_since": None,  # read, so the console's user sees it
     }
 
 

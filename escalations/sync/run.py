@@ -44,6 +44,7 @@ class SyncResult:
     unchanged: int = 0
     archived: int = 0
     deleted: int = 0
+    hidden: int = 0  # tickets Odoo still has but no longer shows the console's user (newly marked)
     pages: int = 0
     rpc_calls: int = 0
     seconds: float = 0.0
@@ -56,7 +57,8 @@ class SyncResult:
     def summary(self) -> str:
         return (
             f"{self.mode} sync: {self.created} created, {self.updated} updated, {self.archived} archived, "
-            f"{self.deleted} deleted, {self.unchanged} unchanged; {self.rpc_calls} RPC calls "
+            f"{self.deleted} deleted, {self.hidden} no longer visible, {self.unchanged} unchanged; "
+            f"{self.rpc_calls} RPC calls "
             f"in {self.seconds:.2f}s"
         )
 
@@ -103,11 +105,14 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     from escalations.sla import refresh_clocks
 
     if full:
-        gone = set(Ticket.objects.values_list("odoo_id", flat=True)) - seen
-        result.deleted = _mark_deleted(gone, now)
+        missing = set(Ticket.objects.filter(deleted_at__isnull=True).values_list("odoo_id", flat=True)) - seen
+        gone, hidden = _confirm_missing(client, missing, now)
     else:
-        gone = _detect_deletions(client, now)
-        result.deleted = len(gone)
+        gone, hidden, unread = _detect_deletions(client, now)
+        if unread:
+            saved |= _read_again(client, schema, result, unread, now=now, lease_owner=lease_owner)
+    result.deleted, result.hidden = len(gone), hidden
+    _count_invisible()
     started = time.monotonic()
     # A full sync may have changed calendars under every ticket's computed deadline.
     result.clocks = refresh_clocks() if full else refresh_clocks(ticket_ids=saved | gone)
@@ -195,31 +200,89 @@ def _save_referenced(referenced: dict[str, list[dict]]) -> None:
         savers[kind](rows)
 
 
-def _detect_deletions(client: OdooClient, now) -> set[int]:
+def _detect_deletions(client: OdooClient, now) -> tuple[set[int], int, set[int]]:
     """Odoo keeps no tombstones. Compare counts (one call); list ids only when they differ.
 
-    Returns the ids newly marked deleted."""
-    local = Ticket.objects.filter(deleted_at__isnull=True)
+    Both counts leave out the tickets the console's user cannot see (Odoo's search does, the mirror
+    skips those it marked invisible), so a hidden team costs nothing once marked. Returns the ids
+    newly marked deleted, the number newly marked invisible, and the ids Odoo shows that the mirror
+    does not hold as visible (hidden tickets shown again, ...), for the caller to read.
+    """
+    mirrored = Ticket.objects.filter(deleted_at__isnull=True)
+    visible = mirrored.filter(invisible_since__isnull=True)
     remote_count = client.call("helpdesk.ticket", "search_count", [[]], {"context": {"active_test": False}})
-    if remote_count >= local.count():
-        # Equal or more in Odoo: nothing of ours can be missing unless creations hide deletions,
-        # which the hourly full reconciliation catches.
-        return set()
+    local_count = visible.count()
+    if remote_count == local_count or (
+        remote_count > local_count and not mirrored.filter(invisible_since__isnull=False).exists()
+    ):
+        # More in Odoo and nothing hidden: tickets created since the pages were read. Creations can
+        # also hide deletions; the hourly full reconciliation catches those.
+        return set(), 0, set()
     remote_ids = set(client.search("helpdesk.ticket", [], active_test=False))
-    gone = set(local.values_list("odoo_id", flat=True)) - remote_ids
+    local_ids = set(visible.values_list("odoo_id", flat=True))
+    gone, hidden = _confirm_missing(client, local_ids - remote_ids, now)
+    return gone, hidden, remote_ids - local_ids
+
+
+# Ids per `exists` call: a whole team hidden at once stays a few requests.
+EXISTS_BATCH = 1000
+
+
+def _confirm_missing(client: OdooClient, ids: set[int], now) -> tuple[set[int], int]:
+    """Sort tickets that Odoo's search no longer returns into deleted and hidden from the console.
+
+    A search leaves out what record rules hide from the console's user (a private team, a team it is
+    not a member of, another company); `exists` is one SQL query below the rules, so only it proves a
+    ticket gone. Returns the ids marked deleted and the number newly marked invisible."""
+    ordered, existing = sorted(ids), set()
+    for start in range(0, len(ordered), EXISTS_BATCH):
+        existing.update(client.call("helpdesk.ticket", "exists", [ordered[start : start + EXISTS_BATCH]]))
+    gone = ids - existing
     _mark_deleted(gone, now)
-    return gone
+    return gone, _mark_invisible(existing, now)
 
 
 def _mark_deleted(ids: set[int], now) -> int:
-    if not ids:
-        return 0
-    count = 0
-    id_list = sorted(ids)
+    return _mark(ids, deleted_at=now)
+
+
+def _mark_invisible(ids: set[int], now) -> int:
+    return _mark(ids, invisible_since=now)
+
+
+def _mark(ids: set[int], **stamp) -> int:
+    """Stamp the tickets not yet stamped (the first time counts), 500 ids per UPDATE."""
+    ((field, _),) = stamp.items()
+    unstamped = {"deleted_at__isnull": True, f"{field}__isnull": True}
+    count, id_list = 0, sorted(ids)
     for start in range(0, len(id_list), 500):
         chunk = id_list[start : start + 500]
-        count += Ticket.objects.filter(odoo_id__in=chunk, deleted_at__isnull=True).update(deleted_at=now)
+        count += Ticket.objects.filter(odoo_id__in=chunk, **unstamped).update(**stamp)
     return count
+
+
+def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *, now,
+                lease_owner: str) -> set[int]:
+    """Read tickets Odoo shows again: inviting the console's user writes no ticket, so their
+    write_dates (and changes made while they were hidden) lie behind the cursor. Pages are read again
+    from the oldest one's second (rows that did not change are not written); returns the ids saved."""
+    write_field = schema.ticket_fields["write_date"]
+    rows = client.search_read(
+        "helpdesk.ticket", [("id", "in", sorted(ids))], [write_field], active_test=False
+    )
+    if not rows:
+        return set()
+    oldest = min(mapping.odoo_datetime(r[write_field]) for r in rows)
+    _, saved = _sync_ticket_pages(
+        client, schema, result, start=Position(oldest), now=now, rewrite_all=False, lease_owner=lease_owner
+    )
+    return saved
+
+
+def _count_invisible() -> None:
+    """The pages' sync health line shows this count without a query of its own."""
+    count = Ticket.objects.filter(invisible_since__isnull=False, deleted_at__isnull=True).count()
+    SyncState.objects.filter(pk=1).update(invisible_tickets=count)
 
 
 # -- lease and health ---------------------------------------------------------------------------------

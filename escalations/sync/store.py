@@ -54,18 +54,19 @@ class PageCounts:
 
 
 def changed_ticket_ids(rows: list[dict], digests: dict[int, str]) -> tuple[set[int], dict[int, tuple]]:
-    """Ids in the page that are new, back after being marked deleted, or whose values changed in Odoo
-    (their digest, see mapping.odoo_digest): a write_date that moved alone changes nothing.
+    """Ids in the page that are new, back after being marked deleted or invisible, or whose values
+    changed in Odoo (their digest, see mapping.odoo_digest): a write_date that moved alone changes nothing.
 
-    Also returns what the mirror held of each known ticket: (write_date, active, deleted_at, stage_id).
+    Also returns what the mirror held of each known ticket:
+    (write_date, active, deleted_at, stage_id, invisible_since).
     """
     known, changed = {}, set()
     rows_held = Ticket.objects.filter(odoo_id__in=[r["id"] for r in rows]).values_list(
-        "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id", "odoo_digest"
+        "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id", "invisible_since", "odoo_digest"
     )
     for odoo_id, *held, digest in rows_held:
         known[odoo_id] = tuple(held)
-        if held[2] is not None or digest != digests[odoo_id]:
+        if held[2] is not None or held[4] is not None or digest != digests[odoo_id]:
             changed.add(odoo_id)
     changed.update(r["id"] for r in rows if r["id"] not in known)
     return changed, known
