@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.engine import evaluate_escalations
+from escalations.engine import EscalationError, escalation_raise_manual, evaluate_escalations
 from escalations.freshness import sync_health
 from escalations.models import Escalation, SyncState, Ticket
 from escalations.sync import sync_odoo
@@ -158,3 +158,14 @@ def test_a_team_made_visible_again_is_back_to_normal(odoo):
     evaluate_escalations()
     escalation.refresh_from_db()
     assert escalation.ended_at is None and escalation.level.number == 2  # moving up again
+
+
+def test_escalating_a_hidden_ticket_by_hand_is_refused_in_plain_words(odoo, lead):
+    _team, hidden = hide_a_team(odoo)
+    sync_odoo()
+    ticket = Ticket.objects.open().filter(odoo_id__in=hidden).order_by("odoo_id").first()
+    level = team_policy(ticket.team).levels.get(number=1)
+
+    with pytest.raises(EscalationError, match="Odoo no longer shows this ticket to the console"):
+        escalation_raise_manual(ticket=ticket, level=level, user=lead, reason="VIP")
+    assert not Escalation.objects.filter(ticket=ticket).exists()

@@ -70,6 +70,11 @@ def escalation_raise_manual(*, ticket: Ticket, level: EscalationLevel, user, rea
         raise EscalationError(f"The escalation policy of {policy.team} does not allow escalation by hand.")
     if not Ticket.objects.open().filter(pk=ticket.pk).exists():
         raise EscalationError("This ticket is closed, archived or deleted in Odoo.")
+    if Ticket.objects.filter(pk=ticket.pk, invisible_since__isnull=False).exists():
+        # It would wait at its level and its marker could not be written (see escalations_move_up).
+        raise EscalationError("Odoo no longer shows this ticket to the console's user (team privacy or "
+                              "record rules): escalate it in Odoo, or have an administrator let the "
+                              "console see it again.")
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
