@@ -31,7 +31,8 @@ def ticket_detail(request, ticket_id: int):
         ),
         odoo_id=ticket_id,
     )
-    now, server_version = timezone.now(), SyncState.load().server_version
+    now, sync = timezone.now(), SyncState.load()
+    server_version = sync.server_version
     sla = ticket_sla(ticket=ticket, now=now)
     escalations = ticket.escalations.all()
     row = queue_row(ticket.pk, now=now, server_version=server_version)
@@ -46,5 +47,6 @@ def ticket_detail(request, ticket_id: int):
         "actions": OdooAction.objects.filter(ticket=ticket).select_related("created_by").order_by("-pk")[:20],
         "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
         "now": now,
+        "sync": sync,  # base.html's alert when Odoo refused the API key
     }
     return render(request, "dashboard/ticket.html", context)

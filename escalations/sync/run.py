@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from escalations.key_refusal import key_refusal_notify
 from escalations.models import Agent, Stage, SyncState, Tag, Team, Ticket
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
@@ -313,7 +314,9 @@ def _release_lease(owner: str) -> None:
 
 def _record_success(*, full: bool) -> None:
     now = timezone.now()
-    fields = {"last_success_at": now, "last_error": "", "auth_failed_at": None}
+    # The key works (again): a later refusal is a new episode, with its own email to the admins.
+    fields = {"last_success_at": now, "last_error": "", "auth_failed_at": None,
+              "auth_refusal_notified_at": None}
     fields["last_full_at" if full else "last_incremental_at"] = now
     SyncState.objects.filter(pk=1).update(**fields)
 
@@ -325,3 +328,5 @@ def _record_failure(exc: OdooError) -> None:
         fields["auth_failed_at"] = now
     SyncState.objects.filter(pk=1).update(**fields)
     logger.warning("Odoo sync failed: %s", exc.message)
+    if isinstance(exc, OdooAuthError):
+        key_refusal_notify(now=now)
