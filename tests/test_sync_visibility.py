@@ -22,7 +22,9 @@ from tests.wall_factories import EscalationFactory, team_policy, wall_display
 pytestmark = pytest.mark.django_db
 
 BOTH_FLAVOURS = [("enterprise", 17), ("oca", 16), ("oca", 18)]
-flavours = pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+flavours = pytest.mark.parametrize(
+    "simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}"
+)
 NOT_VISIBLE = "no longer visible to the console's Odoo user (team privacy or record rules)"
 
 
@@ -38,7 +40,9 @@ def waiting_escalation(ticket_id: int) -> Escalation:
     """An open escalation at level 1, unaccepted for two hours: due to move up (30 minutes allowed)."""
     ticket = Ticket.objects.get(odoo_id=ticket_id)
     since = timezone.now() - timedelta(hours=2)
-    return EscalationFactory(ticket=ticket, policy=team_policy(ticket.team), raised_at=since, level_since=since)
+    return EscalationFactory(
+        ticket=ticket, policy=team_policy(ticket.team), raised_at=since, level_since=since
+    )
 
 
 def states(ids) -> dict[int, tuple[bool, bool]]:
@@ -169,3 +173,21 @@ def test_escalating_a_hidden_ticket_by_hand_is_refused_in_plain_words(odoo, lead
     with pytest.raises(EscalationError, match="Odoo no longer shows this ticket to the console"):
         escalation_raise_manual(ticket=ticket, level=level, user=lead, reason="VIP")
     assert not Escalation.objects.filter(ticket=ticket).exists()
+
+
+@pytest.mark.parametrize("simulator", [("enterprise", 17)], indirect=True, ids=["enterprise-17"])
+def test_a_followed_ticket_of_a_private_team_the_console_cannot_read_is_mirrored(odoo):
+    # Enterprise shows a plain helpdesk user the tickets it follows in a private team, but not the team.
+    state = odoo.state
+    ticket = 1
+    team = state.call("helpdesk.ticket", "read", [[ticket], ["team_id"]])[0]["team_id"]
+    state.hide_team(team[0])
+    partner = state.store.get("res.users", state.integration_uid)["partner_id"]
+    state.call("helpdesk.ticket", "message_subscribe", [[ticket]], {"partner_ids": [partner]})
+
+    sync_odoo(full=True)
+
+    mirrored = Ticket.objects.select_related("team").get(odoo_id=ticket)
+    assert mirrored.team.name == team[1] and mirrored.invisible_since is None
+    hidden = set(state.call("helpdesk.ticket", "search", [[("team_id", "=", team[0])]])) - {ticket}
+    assert not Ticket.objects.filter(odoo_id__in=hidden).exists()

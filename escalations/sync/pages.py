@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from escalations.odoo.client import OdooClient
+from escalations.odoo.errors import OdooAccessDenied
 from escalations.odoo.schema import HelpdeskSchema
 
 from .mapping import odoo_datetime, to_odoo_datetime
@@ -158,9 +159,21 @@ class PageReader:
         for kind, (model, fields, ids) in wanted.items():
             missing = sorted(ids - self.known_ids[kind])
             if missing:
-                fetched[kind] = self.client.read(model, missing, fields)
+                fetched[kind] = self._read(kind, model, missing, fields, rows)
                 self.known_ids[kind].update(missing)
         return fetched
+
+    def _read(self, kind: str, model: str, ids: list[int], fields: list[str], rows: list[dict]) -> list[dict]:
+        try:
+            return self.client.read(model, ids, fields)
+        except OdooAccessDenied:
+            if kind != "team":
+                raise
+            # Enterprise shows a plain helpdesk user the tickets it follows in a private team, but not
+            # the team (a record rule); the tickets' team_id still names it, so the mirror keeps that.
+            field = self.schema.ticket_fields["team"]
+            names = {r[field][0]: r[field][1] for r in rows if r.get(field)}
+            return [{"id": i, "name": names[i]} for i in ids]
 
     def _m2o_ids(self, rows: list[dict], ours: str) -> set[int]:
         name = self.schema.ticket_fields.get(ours)
