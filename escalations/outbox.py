@@ -143,7 +143,8 @@ def _expected(action: OdooAction) -> tuple[Values, bool]:
     own = _own_earlier(action)
     if snapshot is not None:
         own = own.filter(applied_write_date__gte=snapshot)
-    for applied in own.exclude(applied_values=None).order_by("pk").values_list("applied_values", flat=True):
+    effects = own.filter(applied_values__isnull=False).order_by("pk").values_list("applied_values", flat=True)
+    for applied in effects:
         seen.update(applied)
     page_older = False
     if snapshot is not None and action.seen_write_date is not None:

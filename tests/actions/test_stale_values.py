@@ -79,3 +79,33 @@ def test_odoo_already_holding_the_value_the_action_writes_does_not_hold_it(odoo,
     action_accept(ticket=ticket, user=team_lead, seen_write_date=ticket.odoo_write_date)
     later_in_odoo(odoo, ticket, {"user_id": team_lead.profile.agent.pk})
     assert drain() == [State.SENT]
+
+
+def test_the_leads_own_action_synced_since_the_page_does_not_hold_the_next_one(odoo, ticket, team_lead):
+    from escalations.sync import sync_odoo
+
+    page = ticket.odoo_write_date
+    action_accept(ticket=ticket, user=team_lead, seen_write_date=page)
+    odoo.state.clock.advance(timedelta(minutes=1))
+    assert drain() == [State.SENT]
+    sync_odoo()  # the mirror now holds the accept, newer than the lead's page
+    other = free_agent(ticket.assignee, team_lead.profile.agent)
+    action_reassign(ticket=ticket, user=team_lead, agent=other, seen_write_date=page)
+    assert drain() == [State.SENT]
+
+
+def test_another_leads_action_since_the_page_holds_this_one(odoo, ticket, team_lead, outsider):
+    from escalations.sync import sync_odoo
+
+    page = ticket.odoo_write_date
+    second = make_lead(outsider, teams=[ticket.team],
+                       agent=free_agent(ticket.assignee, team_lead.profile.agent))
+    action_accept(ticket=ticket, user=second, seen_write_date=page)
+    odoo.state.clock.advance(timedelta(minutes=1))
+    assert drain() == [State.SENT]
+    sync_odoo()
+    action = action_reassign(ticket=ticket, user=team_lead, agent=team_lead.profile.agent,
+                             seen_write_date=page)
+    assert drain() == [State.STALE]
+    action.refresh_from_db()
+    assert "after you loaded the page" in action.last_error
