@@ -77,6 +77,11 @@ def test_keys_expire_over_the_control_endpoint_and_the_status_shows_when(make_se
         odoo.env["helpdesk.ticket"].search([])
     control(server, {"api_key_expiry": {"key": API_KEY, "at": None}})  # persistent again
     assert odoo.env["helpdesk.ticket"].search([])
+    for bad in ({"api_key_expiry": "tomorrow"}, {"api_key_expiry": {"key": "nope", "at": None}},
+                {"api_key_expiry": {"key": API_KEY, "at": "soon"}}):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            control(server, bad)
+        assert error.value.code == 400
 
 
 @pytest.mark.parametrize("version", [16, 17])

@@ -105,6 +105,8 @@ class SimulatorServer:
             state.revoke_api_key(payload["revoke_api_key"])
         if "api_key_expiry" in payload:  # {"key": K, "at": "2026-12-01 10:00:00" or null}
             expiry = payload["api_key_expiry"]
+            if not isinstance(expiry, dict):
+                raise ValueError('api_key_expiry must be {"key": ..., "at": "YYYY-MM-DD HH:MM:SS" or null}')
             at = expiry.get("at")
             state.set_api_key_expiry(
                 expiry["key"], datetime.fromisoformat(str(at).replace(" ", "T")) if at else None
