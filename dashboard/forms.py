@@ -49,7 +49,8 @@ class QueueFilterForm(forms.Form):
     )
     sla = forms.ChoiceField(choices=[("", "Any SLA state"), *SLA_CHOICES], required=False)
     mine = forms.BooleanField(required=False, label="Mine")
-    page = forms.IntegerField(min_value=1, required=False)
+    # Bounded: a page number past the database's integers would fail the query's OFFSET.
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
     def _data(self) -> dict:
         self.is_valid()

@@ -87,17 +87,23 @@ def _team(raw: str) -> Team | None:
     if not raw:
         return None
     # Checked before the query: a number beyond the column's range would fail in PostgreSQL.
-    team = Team.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 9 else None
+    team = Team.objects.filter(pk=int(raw)).first() if _small_number(raw) else None
     if team is None:
         raise FeedError(404, "unknown_team", f"No team with id {raw!r}.")
     return team
+
+
+def _small_number(raw: str) -> bool:
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and few of them: a number past
+    # the database's integers fails the query, and 4,300 digits fail int() itself.
+    return raw.isascii() and raw.isdigit() and len(raw) <= 9
 
 
 def _limit(request) -> int:
     raw = request.GET.get("limit", "")
     if not raw:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not _small_number(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise FeedError(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     return int(raw)
 
