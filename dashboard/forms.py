@@ -1,6 +1,9 @@
 """Forms of the action views: they parse and bound the input; the domain functions decide."""
 
+from datetime import UTC, datetime, timedelta
+
 from django import forms
+from django.utils import timezone
 
 from escalations.models import Agent, EscalationLevel, Team
 from escalations.queue import QueueFilters
@@ -10,9 +13,21 @@ SLA_CHOICES = [(BREACHED, "Breached"), (AT_RISK, "At risk"), (ON_TRACK, "On trac
                (NO_SLA, "No SLA")]
 
 
+# A page's date comes from the server; outside these bounds the form was forged or damaged. PostgreSQL
+# would store year 1 at +05:00 as a date BC, which no page could read back.
+SEEN_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+STALE_PAGE = "This page is too old or damaged to act from: reload it and try again."
+
+
 class SeenForm(forms.Form):
     # The ticket's Odoo write_date when the page was rendered, for the outbox's stale check.
-    seen_write_date = forms.DateTimeField(required=False)
+    seen_write_date = forms.DateTimeField(required=False, label="", error_messages={"invalid": STALE_PAGE})
+
+    def clean_seen_write_date(self):
+        seen = self.cleaned_data.get("seen_write_date")
+        if seen is not None and not SEEN_EARLIEST <= seen <= timezone.now() + timedelta(days=1):
+            raise forms.ValidationError(STALE_PAGE)
+        return seen
 
 
 class ReassignForm(SeenForm):

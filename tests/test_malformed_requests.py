@@ -186,3 +186,19 @@ def assert_pages_answer(world, clients):
             assert response.status_code == 200, (who, page, response.status_code)
     assert clients["anonymous"].get(f"/wall/{world['token']}/").status_code == 200
     assert clients["anonymous"].get("/api/queue/", {"token": world["token"]}).status_code == 200
+
+
+FORGED_PAGE_DATES = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1900-01-01T00:00Z"]
+
+
+@pytest.mark.parametrize("seen", FORGED_PAGE_DATES)
+def test_a_page_date_out_of_any_sane_range_is_refused_and_breaks_no_page(world, clients, seen):
+    """A forged `seen_write_date` in year 1 with a +05:00 offset is a date BC to PostgreSQL, and year
+    9999 with -05:00 is year 10000: stored, every page reading that action would fail for everyone."""
+    before = snapshot()
+    response = clients["lead"].post(f"/tickets/{world['mine'].ticket.pk}/accept/", {"seen_write_date": seen},
+                                    HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "reload" in response.content.decode().lower()
+    assert snapshot() == before
+    assert_pages_answer(world, clients)

@@ -49,9 +49,20 @@ def _answer(request, *, message: str, ok: bool, ticket_id: int, action=None,
 
 
 def _invalid(request, form, ticket_id: int) -> HttpResponse:
-    errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+    # Each error under its field's label; a field without one (the page's date) speaks for itself.
+    errors = "; ".join(
+        f"{label}: {' '.join(errs)}" if (label := _label(form, field)) else " ".join(errs)
+        for field, errs in form.errors.items()
+    )
     return _answer(request, message=f"Please check the form ({errors}).", ok=False, ticket_id=ticket_id,
                    status=400)
+
+
+def _label(form, field: str) -> str:
+    if field not in form.fields:
+        return ""
+    label = form.fields[field].label
+    return field.replace("_", " ") if label is None else str(label)
 
 
 def _run(request, ticket_id: int, do, *, done: str) -> HttpResponse:
