@@ -129,3 +129,23 @@ def test_a_portal_integration_user_is_refused_at_login_in_plain_words(simulator)
     )
     simulator.state.set_user_share(simulator.state.integration_uid, False)
     assert OdooClient.connect(config_for(simulator)).rpc_calls == 4  # version, login, context, one read
+
+
+def test_network_failures_are_told_in_plain_words(simulator):
+    """The system's "[Errno 111] Connection refused" is for the log; people read what it means."""
+    client = OdooClient.connect(config_for(simulator, retries=0))
+    simulator.faults.set("refuse")
+    with pytest.raises(OdooUnavailable) as error:
+        client.search_read("helpdesk.ticket", [], ["name"], limit=1)
+    assert error.value.message.startswith("Odoo refused the connection")
+    assert "Errno" not in error.value.message and "111" not in error.value.message
+
+
+def test_a_concurrent_update_in_odoo_is_told_in_plain_words(simulator):
+    client = OdooClient.connect(config_for(simulator, retries=0))
+    ticket_id = client.search("helpdesk.ticket", [])[0]
+    simulator.faults.set("fail_writes")
+    with pytest.raises(OdooRejected) as error:
+        client.write("helpdesk.ticket", [ticket_id], {"priority": "3"})
+    assert "another change to the same ticket" in error.value.message
+    assert "serialize" not in error.value.message

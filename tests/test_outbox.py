@@ -84,7 +84,7 @@ def test_a_timeout_after_odoo_posted_the_note_does_not_post_it_twice(odoo, setti
 @pytest.mark.parametrize("break_odoo, reason", [
     (lambda sim, t: sim.state.forbid("console@example.com", "helpdesk.ticket"), "may not change this ticket"),
     (lambda sim, t: sim.state.delete_ticket(t.odoo_id), "no longer exists in Odoo"),
-    (lambda sim, t: sim.faults.set("fail_writes"), "Odoo rejected the change: could not serialize"),
+    (lambda sim, t: sim.faults.set("fail_writes"), "Odoo rejected the change: another change to the same"),
     (lambda sim, t: sim.state.revoke_api_key(API_KEY), "refused the console's login or API key"),
 ], ids=["access-denied", "deleted", "rejected", "auth"])
 def test_odoo_errors_fail_the_action_at_once_with_a_plain_reason(odoo, ticket, team_lead, break_odoo, reason):

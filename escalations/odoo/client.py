@@ -81,6 +81,23 @@ def major_version(server_version: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
+_SERIALIZATION_FAILURE = "could not serialize access"
+_SERIALIZATION_NAMES = ("SerializationFailure", "TransactionRollbackError")
+
+
+def _unreachable(reason) -> OdooUnavailable:
+    """Plain words for a network failure; the system's own text ("[Errno 111] ...") goes to the log."""
+    logger.warning("Odoo unreachable: %r", reason)
+    if isinstance(reason, ConnectionRefusedError):
+        return OdooUnavailable("Odoo refused the connection: it may be stopped or restarting "
+                               "(check ODOO_URL)")
+    if isinstance(reason, socket.gaierror):
+        return OdooUnavailable("Odoo's address could not be found (check ODOO_URL)")
+    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, http.client.HTTPException)):
+        return OdooUnavailable("The connection to Odoo was cut before it answered")
+    return OdooUnavailable("Odoo could not be reached over the network")
+
+
 def _translate(exc: Exception) -> OdooError:
     """Map whatever odoorpc/urllib raised to one of the app's errors."""
     if isinstance(exc, OdooError):
@@ -94,6 +111,12 @@ def _translate(exc: Exception) -> OdooError:
             return OdooAuthError("Odoo refused the login or API key", odoo_name="")
         if info.get("code") == 100:
             return OdooAuthError(message, odoo_name=name)
+        if _SERIALIZATION_FAILURE in message or name.endswith(_SERIALIZATION_NAMES):
+            # Odoo's own retries of a PostgreSQL conflict ran out: another change to the same records
+            # was being saved. PostgreSQL's wording is not for people; it goes to the log.
+            logger.warning("Odoo reported a concurrent update (%s): %s", name, message)
+            return OdooRejected("another change to the same ticket was being saved in Odoo at that moment; "
+                                "try again", odoo_name=name)
         return _ERRORS_BY_NAME.get(name, OdooRejected)(message, odoo_name=name)
     if isinstance(exc, urllib.error.HTTPError):
         return OdooUnavailable(f"Odoo answered HTTP {exc.code} {exc.reason}")
@@ -101,11 +124,11 @@ def _translate(exc: Exception) -> OdooError:
         reason = exc.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
             return OdooUnavailable("Odoo did not answer in time")
-        return OdooUnavailable(f"Odoo is unreachable: {reason}")
+        return _unreachable(reason)
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return OdooUnavailable("Odoo did not answer in time")
     if isinstance(exc, (ConnectionError, http.client.HTTPException, OSError)):
-        return OdooUnavailable(f"Odoo connection failed: {exc.__class__.__name__}")
+        return _unreachable(exc)
     if isinstance(exc, ValueError):
         # odoorpc parses the body with json.load: a non-JSON answer (a proxy's page) lands here.
         return OdooUnavailable("Odoo answered with something that is not JSON-RPC")

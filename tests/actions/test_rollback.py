@@ -41,7 +41,7 @@ def _delete_leads_odoo_user(odoo, ticket, lead):
 @pytest.mark.parametrize("break_odoo, reason", [
     (_forbid, "may not change this ticket"),
     (_delete_ticket, "no longer exists in Odoo"),
-    (_reject_writes, "Odoo rejected the change: could not serialize"),
+    (_reject_writes, "Odoo rejected the change: another change to the same"),
     (_delete_leads_odoo_user, "Odoo rejected the change: The operation cannot be completed"),
 ], ids=["access-denied", "ticket-deleted", "rejected", "user-gone"])
 def test_an_accept_odoo_refuses_is_undone_with_odoos_reason(odoo, ticket, team_lead, escalation, break_odoo,
