@@ -13,8 +13,9 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 install: $(VENV)/.installed
 
+# The demo runs with DEBUG on (its demo secret needs it); production leaves it off, the default.
 demo: $(VENV)/.installed
-	$(PY) manage.py demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py demo
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 chromium:
@@ -24,6 +25,8 @@ chromium:
 test: $(VENV)/.installed chromium
 	$(PY) -m pytest
 
+# Benchmarks run as production would: DEBUG off, with a throw-away secret unless one is set.
+bench: export SECRET_KEY ?= bench-only-not-a-secret
 bench: $(VENV)/.installed
 	$(PY) manage.py benchmark_sync
 	$(PY) manage.py benchmark_engine

@@ -2,8 +2,8 @@
 
 Every setting comes from the environment, with an embedded default that runs the demo: SQLite, Celery
 on a folder-based broker (no server) and the bundled Odoo simulator on 127.0.0.1:8069. `.env.example`
-lists every variable. There is no default production secret: without SECRET_KEY the app only starts
-with DEBUG on.
+lists every variable. DEBUG is off unless asked for (`make demo` and the test settings ask), and there
+is no default production secret: without SECRET_KEY the app only starts with DEBUG on.
 """
 
 import os
@@ -37,11 +37,15 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: an installation that forgets it must not show debug pages (with the URL list
+# and settings) to anyone who asks for a missing ticket.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (for a local demo, set DEBUG=true or run `make demo`)"
+        )
     # Only for the local demo: a key that is obviously not a secret.
     SECRET_KEY = "insecure-demo-key-set-SECRET_KEY-in-production"
 
@@ -78,7 +82,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "dashboard.nul_bytes.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx's: its 400 is a message to swap in when an htmx request carried the NUL.
+    "dashboard.nul_bytes.RejectNulBytesMiddleware",
     "dashboard.timezones.ViewerTimeZoneMiddleware",
 ]
 

@@ -25,4 +25,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "dashboard.views.errors.bad_request"
 handler403 = "dashboard.views.errors.permission_denied"
+handler404 = "dashboard.views.errors.page_not_found"
