@@ -371,3 +371,28 @@ def test_two_evaluations_at_once_raise_move_and_end_each_escalation_once():
     assert marks.count() == 900
     assert sorted(marks.values_list("escalation", flat=True)) == sorted(
         list(Escalation.objects.values_list("pk", flat=True)) * 3)
+
+
+@pytest.mark.parametrize("trigger", list(FIRING), ids=str)
+def test_a_ticket_moved_to_another_team_with_a_policy_is_raised_there_again(policy, trigger):
+    """The occurrence belongs to the policy: a breach keeps its deadline when the ticket moves between
+    two teams with equal SLAs, and the new team must still be told (the old escalation ends, out of
+    scope)."""
+    ticket, key, _ = FIRING[trigger](policy)
+    evaluate_escalations(now=T0)
+    first = Escalation.objects.get(ticket=ticket)
+    other = EscalationPolicyFactory(
+        no_update_after=policy.no_update_after, unassigned_priority=policy.unassigned_priority,
+        unassigned_after=policy.unassigned_after,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(team=other.team)
+
+    result = evaluate_escalations(now=T0 + timedelta(minutes=1))
+
+    first.refresh_from_db()
+    assert first.ended_at is not None
+    again = Escalation.objects.get(ticket=ticket, ended_at__isnull=True)
+    assert result.raised_ids == [again.pk]
+    assert (again.policy, again.level, again.trigger, again.trigger_key) == (
+        other, level(other, 1), trigger, key)
+    assert evaluate_escalations(now=T0 + timedelta(minutes=2)).raised == 0

@@ -2,7 +2,8 @@
 
 One `INSERT .. SELECT .. ON CONFLICT DO NOTHING` per trigger, plus one for its events and one for
 its markers in Odoo. The SELECT leaves out tickets that already have an open escalation, occurrences
-already raised once, and occurrences older than a lead's de-escalation of the ticket; the unique
+already raised once under the same policy, and occurrences older than a lead's de-escalation of the
+ticket under that policy; the unique
 constraints catch what a concurrent evaluation inserted meanwhile, so two workers never raise the
 same thing twice.
 """
@@ -31,10 +32,14 @@ def candidates(qs: QuerySet, *, trigger: str, now: datetime, token: str) -> Quer
     first_level = EscalationLevel.objects.filter(policy_id=OuterRef("e_policy")).order_by("number")
     ticket_escalations = Escalation.objects.filter(ticket_id=OuterRef("e_ticket"))
     already_open = ticket_escalations.filter(ended_at__isnull=True)
-    already_raised = ticket_escalations.filter(trigger=trigger, trigger_key=OuterRef("e_key"))
+    # An occurrence belongs to the policy that raised it: a ticket moved to another team (whose policy
+    # ended the old escalation as out of scope) is raised there for the same breach, since nobody on
+    # the new team has been told; a breach keeps its deadline when both teams have equal SLAs.
+    under_policy = ticket_escalations.filter(policy_id=OuterRef("e_policy"))
+    already_raised = under_policy.filter(trigger=trigger, trigger_key=OuterRef("e_key"))
     # The de-escalation rule: a lead who de-escalated a ticket has seen everything that had
-    # happened to it by then; only what happens afterwards raises it again.
-    seen_by_lead = ticket_escalations.filter(
+    # happened to it by then; only what happens afterwards raises it again (under that policy).
+    seen_by_lead = under_policy.filter(
         end_reason=EndReason.DE_ESCALATED, ended_at__gte=OuterRef("e_occurred_at")
     )
     at = Value(now, output_field=DateTimeField())

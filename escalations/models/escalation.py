@@ -60,8 +60,10 @@ class Escalation(models.Model):
             models.UniqueConstraint(
                 fields=["ticket"], condition=Q(ended_at__isnull=True), name="one_open_escalation_per_ticket"
             ),
+            # Once per policy: moved to another team, the ticket is raised there for the same breach.
             models.UniqueConstraint(
-                fields=["ticket", "trigger", "trigger_key"], name="escalation_trigger_occurrence_once"
+                fields=["ticket", "policy", "trigger", "trigger_key"],
+                name="escalation_occurrence_once_per_policy",
             ),
         ]
         indexes = [models.Index(fields=["ended_at", "accepted_at"], name="escalation_open_idx")]

@@ -3,8 +3,8 @@
 An `Env` is one call's environment: the user, the context and two clocks. `tx_now` is Odoo's `cr.now()`:
 the transaction's start to the microsecond, stamped as `write_date`/`create_date` on every record the
 call writes (a mass write, a create of many, a cron run all share one stamp). `now` is the same moment
-in whole seconds, as `fields.Datetime.now()` gives the values Odoo's own code writes (stage dates...). Hooks (see `helpdesk.py`) are plain
-objects registered per model with optional methods:
+in whole seconds, as `fields.Datetime.now()` gives the values Odoo's own code writes (stage dates...).
+Hooks (see `helpdesk.py`) are plain objects registered per model with optional methods:
   prepare_create(env, vals)             fill defaults that depend on other values (sequence, stage...)
   after_create(env, ids)                create dependants (SLA statuses)
   prepare_write(env, rec, vals) -> dict extra values for one record (dates that follow a stage change)
@@ -42,7 +42,9 @@ class Env:
         return self.store.hooks.get(model)
 
     def sudo(self) -> "Env":
-        return Env(self.store, self.uid, self.context, self.version, self.flavour, self.now, True, self.tx_now)
+        return Env(
+            self.store, self.uid, self.context, self.version, self.flavour, self.now, True, self.tx_now
+        )
 
 
 def check_fields(env: Env, model: str, names) -> None:
