@@ -127,6 +127,18 @@ def _rival_accept(ticket: Ticket, user) -> OdooAction | None:
             .select_related("created_by").first())
 
 
+def _already_taken(ticket: Ticket, escalation, *, user, agent: Agent) -> bool:
+    """Whether an accept by `user` would change nothing, whatever the page they clicked on shows."""
+    if escalation is not None and escalation.accepted_by_id == user.pk:
+        return True  # they hold the escalation already: their accept was written, or is on its way
+    if ticket.assignee_id == agent.pk:
+        return True
+    # Their accept of a ticket with no escalation, on its way or applied since the mirror last read it.
+    mine = OdooAction.objects.filter(ticket=ticket, kind=Kind.ACCEPT, created_by=user)
+    return mine.exclude(state__in=OdooAction.FINAL_STATES).exists() or mine.filter(
+        state__in=OdooAction.APPLIED_STATES, applied_at__gt=ticket.synced_at).exists()
+
+
 def action_accept(*, ticket: Ticket, user, seen_write_date: datetime | None = None,
                   now: datetime | None = None) -> OdooAction | None:
     """Take ownership: the ticket is assigned to the user's Odoo user and its escalation accepted."""
@@ -143,10 +155,8 @@ def action_accept(*, ticket: Ticket, user, seen_write_date: datetime | None = No
         rival = _rival_accept(ticket, user)
         if rival is not None:
             raise EscalationChanged(f"{_who(rival.created_by)} has just taken this ticket.")
-        if not claimed and (ticket.assignee_id == agent.pk or OdooAction.objects.filter(
-                ticket=ticket, kind=Kind.ACCEPT, created_by=user).exclude(state__in=OdooAction.FINAL_STATES)
-                .exists()):
-            return None  # already theirs, or on its way: a double click
+        if not claimed and _already_taken(ticket, escalation, user=user, agent=agent):
+            return None  # a double click, or a page the Back button restored
         return _record(ticket=ticket, escalation=escalation, kind=Kind.ACCEPT, user=user,
                        what=f"took ownership of this ticket (assigned to {agent.name})", why="",
                        values={"user_id": agent.pk}, before=before, seen_write_date=seen_write_date, now=now,

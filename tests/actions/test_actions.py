@@ -260,3 +260,23 @@ def test_accept_and_a_note_reach_each_helpdesk_flavour_and_version(odoo, lead):
     assert "<b>Lena Lead</b>" in posted["body"]  # our HTML kept, on 16 and on 17+ (body_is_html)
     assert "Checked &lt;the&gt; logs" in posted["body"]
     assert len(notes(odoo.state, ticket.odoo_id, str(accept.action_uid))) == 1
+
+
+def test_accept_again_from_a_page_the_back_button_restored_changes_nothing(odoo, client, ticket, team_lead,
+                                                                          escalation):
+    """The first accept has reached Odoo; the browser's Back restores the old row with its Accept
+    button. The second click must not write the ticket again nor post a second note."""
+    seen = ticket.odoo_write_date.isoformat()
+    client.force_login(team_lead)
+    first = client.post(f"/tickets/{ticket.pk}/accept/", {"seen_write_date": seen, "render": "row"},
+                        HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert drain() == [State.SENT]
+
+    again = client.post(f"/tickets/{ticket.pk}/accept/", {"seen_write_date": seen, "render": "row"},
+                        HTTP_HX_REQUEST="true")
+
+    assert again.status_code == 200 and "Nothing to change" in again.content.decode()
+    assert OdooAction.objects.filter(ticket=ticket, kind=OdooAction.Kind.ACCEPT).count() == 1
+    assert drain() == []
+    assert len(notes(odoo.state, ticket.pk, "took ownership")) == 1
