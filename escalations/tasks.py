@@ -1,4 +1,10 @@
-"""Celery tasks: thin wrappers that call the domain functions and decide about retrying."""
+"""Celery tasks: what the worker runs, each calling domain functions.
+
+The names are explicit because beat's schedule (dashboard.celery) and messages already queued refer
+to them. What is decided here is only when to run: periodic syncs pause for a while after Odoo
+refused the credentials, a sync is followed at once by an evaluation, and a notice is retried after
+the delay notice_send asks for. The outbox schedules its own retries, so send_odoo_action never retries.
+"""
 
 import logging
 from datetime import timedelta

@@ -1,10 +1,12 @@
-"""What people do to an escalation: raise one by hand, accept, move it between levels, de-escalate.
+"""What happens to an escalation by people's hands: raise one by hand, accept, move it between levels,
+de-escalate, and take back an acceptance Odoo refused.
 
-Each function writes the change and its event in one transaction, and claims the change with a
-conditional UPDATE on the state the person saw: of a double click or two leads acting at once,
-exactly one wins, and the other gets `EscalationChanged` with a message saying what happened.
-Who may do what is checked by the views' access helpers, not here. Write-back to Odoo comes with
-the outbox.
+Each function writes the change and its event (with its notices) in one transaction, and claims the
+change with a conditional UPDATE on the state the person saw (a raise, with the unique index of open
+escalations): of two leads acting at once, exactly one wins, and the other gets `EscalationChanged`
+with a message saying what happened; a lead's second accept (a double click) changes nothing.
+Nothing here checks who may act or writes to Odoo: escalations.actions checks escalations.permissions
+first, then calls these and saves the write-back to Odoo in the outbox in the same transaction.
 """
 
 from __future__ import annotations

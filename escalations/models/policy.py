@@ -1,7 +1,10 @@
-"""Escalation policies: per team, which triggers raise an escalation and the ordered levels it climbs.
+"""Escalation policies: per team, which triggers raise an escalation and the ordered levels it climbs;
+and each person's Profile (their Odoo user, the teams they lead).
 
-Set up in the Django admin. Durations are DurationFields so that the engine can compare them with
-timestamps inside the database (`deadline - now < at_risk_within`), on PostgreSQL and SQLite alike.
+Set up in the Django admin. The delays of triggers and levels (`no_update_after`, `unassigned_after`,
+`accept_within`, `remind_after`) are DurationFields so that the engine compares them with timestamps
+inside the database (`odoo_write_date <= now - no_update_after`), on PostgreSQL and SQLite alike. The
+at-risk threshold is not compared there: escalations.sla turns it into each clock's `at_risk_at`.
 """
 
 from django.conf import settings
