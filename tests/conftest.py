@@ -72,6 +72,25 @@ def outsider(db):
     return UserFactory(username="outsider", first_name="Otto", last_name="Outsider")
 
 
+# -- a mirrored ticket of the simulator, and a lead of its team who may act on it -----------------
+
+
+@pytest.fixture
+def ticket(odoo):
+    from escalations.sync import sync_odoo
+    from tests.outbox_helpers import a_ticket
+
+    sync_odoo(full=True)
+    return a_ticket()
+
+
+@pytest.fixture
+def team_lead(lead, ticket):
+    from tests.outbox_helpers import free_agent, make_lead
+
+    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
+
+
 # -- a team's two-level escalation policy (modules with their own `policy` override it) -------------
 
 

@@ -20,7 +20,7 @@ from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncStat
 from escalations.sync import sync_odoo
 from tests import workers
 from tests.factories import EscalationPolicyFactory
-from tests.outbox_helpers import a_ticket, free_agent, make_lead, notes, odoo_ticket
+from tests.outbox_helpers import free_agent, notes, odoo_ticket
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -41,16 +41,6 @@ def start_worker(odoo, tmp_path):
     for worker in started:
         workers.stop_worker(worker)
 
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
 
 
 def states():

@@ -10,24 +10,13 @@ from django.utils import timezone
 from escalations.actions import action_accept, action_note, action_reassign
 from escalations.models import AuditEntry, OdooAction
 from escalations.outbox import backoff, outbox_send, outbox_sweep
-from escalations.sync import sync_odoo
 from tests.conftest import API_KEY
-from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
+from tests.outbox_helpers import drain, free_agent, notes, odoo_ticket
 
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
 LATER = timedelta(hours=1)
 
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
 
 
 def test_odoo_down_keeps_actions_waiting_then_applies_them_once_each_in_order(odoo, ticket, team_lead):

@@ -19,25 +19,14 @@ from escalations.actions import (
 )
 from escalations.engine import escalation_raise_manual
 from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncState, Team
-from escalations.sync import sync_odoo
 from tests.factories import EscalationPolicyFactory
-from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
+from tests.outbox_helpers import drain, free_agent, notes, odoo_ticket
 
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
 TICKET = "helpdesk.ticket"
 KINDS = ["accept", "reassign", "deescalate", "escalate", "note"]
 
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
 
 
 @pytest.fixture

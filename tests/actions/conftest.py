@@ -1,27 +1,15 @@
-"""Fixtures shared by the action tests: a mirrored ticket, its team's policy, a lead of that team."""
+"""Fixtures shared by the action tests: the mirrored ticket's policy and an escalation of it (the ticket
+and a lead of its team come from tests/conftest.py)."""
 
 import pytest
 
 from escalations.engine import escalation_raise_manual
-from escalations.sync import sync_odoo
 from tests.factories import EscalationPolicyFactory
-from tests.outbox_helpers import a_ticket, free_agent, make_lead
-
-
-@pytest.fixture
-def ticket(odoo):
-    sync_odoo(full=True)
-    return a_ticket()
 
 
 @pytest.fixture
 def policy(ticket):
     return EscalationPolicyFactory(team=ticket.team)
-
-
-@pytest.fixture
-def team_lead(lead, ticket):
-    return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
 
 
 @pytest.fixture
