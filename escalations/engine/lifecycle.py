@@ -5,8 +5,9 @@ Each function writes the change and its event (with its notices) in one transact
 change with a conditional UPDATE on the state the person saw (a raise, with the unique index of open
 escalations): of two leads acting at once, exactly one wins, and the other gets `EscalationChanged`
 with a message saying what happened; a lead's second accept (a double click) changes nothing.
-Nothing here checks who may act or writes to Odoo: escalations.actions checks escalations.permissions
-first, then calls these and saves the write-back to Odoo in the outbox in the same transaction.
+Nothing here checks who may act or writes to Odoo: the views' access helpers (dashboard.access) and
+escalations.actions check escalations.permissions first, then escalations.actions calls these and
+saves the write-back to Odoo in the outbox in the same transaction.
 """
 
 from __future__ import annotations
