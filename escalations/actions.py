@@ -26,9 +26,10 @@ from escalations.engine import (
     escalation_move,
     escalation_raise_manual,
 )
+from escalations.enqueue import SEND_ODOO_ACTION, enqueue_on_commit
 from escalations.markers import marker_queue
 from escalations.models import Agent, AuditEntry, Escalation, EscalationLevel, OdooAction, Team, Ticket
-from escalations.outbox import CANCEL_CHECKING, outbox_enqueue
+from escalations.outbox import CANCEL_CHECKING
 from escalations.outbox_watch import mirror_values
 from escalations.permissions import ActionDenied, check_can_act
 from escalations.rollback import action_roll_back, undo_of_acceptance
@@ -107,7 +108,7 @@ def _record(*, ticket, escalation, kind, user, what, why, values, before, seen_w
         user=user, at=now, ticket=ticket, action=action, kind=kind, before=before,
         after={**_facts(ticket, escalation), "odoo_values": values, "why": why, **(after_extra or {})},
     )
-    transaction.on_commit(lambda: outbox_enqueue(action.pk))
+    enqueue_on_commit(SEND_ODOO_ACTION, action.pk)
     return action
 
 
@@ -279,7 +280,7 @@ def action_confirm(*, action: OdooAction, user, now: datetime | None = None) -> 
             state=State.QUEUED, confirmed=True, next_attempt_at=now, last_error="")
         if done:
             AuditEntry.objects.filter(action=action).update(outcome=AuditEntry.Outcome.QUEUED, reason="")
-            transaction.on_commit(lambda: outbox_enqueue(action.pk))
+            enqueue_on_commit(SEND_ODOO_ACTION, action.pk)
     return bool(done)
 
 
@@ -308,7 +309,7 @@ def action_cancel(*, action: OdooAction, user) -> Cancel:
                                                             last_error=CANCEL_CHECKING):
             AuditEntry.objects.filter(action=action).update(
                 reason=f"Cancel asked by {_who(user)}; the console checks whether Odoo already holds it.")
-            transaction.on_commit(lambda: outbox_enqueue(action.pk))
+            enqueue_on_commit(SEND_ODOO_ACTION, action.pk)
             return Cancel.CHECKING
         if not waiting.filter(odoo_before__isnull=True).update(
                 state=State.CANCELLED, cancelled_by=user, last_error=f"Cancelled by {_who(user)}."):

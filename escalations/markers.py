@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-
+from escalations.enqueue import SEND_ODOO_ACTION, enqueue_on_commit
 from escalations.models import Escalation, EscalationLevel, OdooAction
-from escalations.outbox import outbox_enqueue
 
 
 def marker_payload(*, to_level: EscalationLevel | None, from_level: EscalationLevel | None) -> dict | None:
@@ -51,5 +49,5 @@ def marker_queue(*, escalation: Escalation, to_level: EscalationLevel | None,
         ticket_id=escalation.ticket_id, escalation=escalation, kind=OdooAction.Kind.MARK, payload=payload,
         created_by=user, created_at=now, next_attempt_at=now,
     )
-    transaction.on_commit(lambda: outbox_enqueue(action.pk))
+    enqueue_on_commit(SEND_ODOO_ACTION, action.pk)
     return action

@@ -28,6 +28,8 @@ from django.db import transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.utils import timezone
 
+from escalations.backoff import capped_backoff
+from escalations.enqueue import SEND_NOTICE, enqueue, enqueue_on_commit
 from escalations.models import Escalation, EscalationEvent, EscalationLevel, Notice, Profile
 
 from .notice_email import notice_message
@@ -197,11 +199,8 @@ def notice_create_reminders(*, now: datetime | None = None) -> int:
 
 
 def _enqueue_on_commit(ids: list[int]) -> int:
-    # Imported here: tasks imports the engine, which imports this module.
-    from escalations.tasks import send_notice
-
     for notice_id in ids:
-        transaction.on_commit(lambda notice_id=notice_id: send_notice.delay(notice_id))
+        enqueue_on_commit(SEND_NOTICE, notice_id)
     return len(ids)
 
 
@@ -211,7 +210,7 @@ def _enqueue_on_commit(ids: list[int]) -> int:
 @dataclass(frozen=True)
 class SendOutcome:
     state: str  # the notice's state afterwards
-    retry_in: float | None = None  # seconds, when the task should try again
+    retry_in: float | None = None  # seconds until the retry that notice_send enqueued
     claimed: bool = True  # False: another worker had it, or it was already final
 
 
@@ -294,8 +293,8 @@ def _text(reply) -> str:
 
 def retry_delay(attempts: int) -> float:
     """Seconds before attempt `attempts + 1`: doubling from the base, capped."""
-    base, cap = settings.NOTICE_RETRY_BASE_SECONDS, settings.NOTICE_RETRY_MAX_SECONDS
-    return float(min(cap, base * 2 ** max(0, attempts - 1)))
+    return capped_backoff(attempts, base=settings.NOTICE_RETRY_BASE_SECONDS,
+                          cap=settings.NOTICE_RETRY_MAX_SECONDS)
 
 
 def _record_failure(notice: Notice, exc: SendError, *, now: datetime) -> SendOutcome:
@@ -308,8 +307,12 @@ def _record_failure(notice: Notice, exc: SendError, *, now: datetime) -> SendOut
         return _record(notice, state=State.FAILED, now=now, error=error)
     delay = retry_delay(notice.attempts)
     logger.info("Notice %s to %s: %s; retrying in %ss", notice.pk, notice.email, exc.message, delay)
-    return _record(notice, state=State.AWAITING_RETRY, now=now, error=exc.message,
-                   next_attempt_at=now + timedelta(seconds=delay), retry_in=delay)
+    outcome = _record(notice, state=State.AWAITING_RETRY, now=now, error=exc.message,
+                      next_attempt_at=now + timedelta(seconds=delay), retry_in=delay)
+    # Retried the way the outbox retries: the row says when, a task is enqueued for then, and the
+    # sweeper hands the row to a new task if that one is lost.
+    enqueue(SEND_NOTICE, notice.pk, countdown=delay)
+    return outcome
 
 
 def _record(notice: Notice, *, state: str, now: datetime, error: str = "", subject: str = "",

@@ -38,6 +38,8 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from escalations.backoff import capped_backoff
+from escalations.enqueue import SEND_ODOO_ACTION, enqueue, enqueue_on_commit
 from escalations.models import AuditEntry, OdooAction
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.errors import (
@@ -76,19 +78,9 @@ CANCEL_CHECKING = ("Cancelling: an earlier attempt may already have reached Odoo
 HELD_WHEN_CANCELLED = "Odoo already held it when it was cancelled, so it stands"
 
 
-def outbox_enqueue(action_id: int, *, countdown: float | None = None) -> None:
-    """Ask a worker to send the action. A broker failure is logged, not raised: the sweeper will."""
-    from escalations.tasks import send_odoo_action
-
-    try:
-        send_odoo_action.apply_async(args=[action_id], countdown=countdown)
-    except Exception:  # the broker is down; the row is safe in the database and the sweeper re-sends
-        logger.exception("Could not enqueue Odoo action %s; the outbox sweeper will", action_id)
-
-
 def backoff(attempts: int) -> timedelta:
-    base, cap = settings.OUTBOX_RETRY_BASE_SECONDS, settings.OUTBOX_RETRY_MAX_SECONDS
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+    return timedelta(seconds=capped_backoff(attempts, base=settings.OUTBOX_RETRY_BASE_SECONDS,
+                                            cap=settings.OUTBOX_RETRY_MAX_SECONDS))
 
 
 def _connect() -> OdooClient:
@@ -273,7 +265,7 @@ def _next_of_ticket(action: OdooAction) -> None:
     following = OdooAction.objects.filter(ticket_id=action.ticket_id, pk__gt=action.pk,
                                           state__in=OdooAction.SENDABLE_STATES).order_by("pk").first()
     if following is not None:
-        transaction.on_commit(lambda: outbox_enqueue(following.pk))
+        enqueue_on_commit(SEND_ODOO_ACTION, following.pk)
 
 
 def _who(user) -> str:
@@ -303,7 +295,7 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
             reason = f"{CANCEL_CHECKING} {reason} Trying again."
         _release(action, state=State.AWAITING_RETRY, next_attempt_at=timezone.now() + delay,
                  last_error=reason)
-        outbox_enqueue(action.pk, countdown=delay.total_seconds())
+        enqueue(SEND_ODOO_ACTION, action.pk, countdown=delay.total_seconds())
         return State.AWAITING_RETRY
     except OdooError as exc:
         return _record_failure(action, plain_reason(exc))
@@ -385,7 +377,7 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepResul
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ).order_by("pk").values_list("pk", flat=True)[:limit])
     for pk in due:
-        outbox_enqueue(pk)
+        enqueue(SEND_ODOO_ACTION, pk)
     if requeued or due:
         logger.info("Outbox sweep: %s re-queued, %s enqueued", requeued, len(due))
     return SweepResult(requeued=requeued, enqueued=len(due))

@@ -1,9 +1,10 @@
-"""Celery tasks: what the worker runs, each calling domain functions.
+"""Celery tasks: what the worker runs, each calling domain functions. The top layer: it imports the
+domain, and nothing in the domain imports it (the domain enqueues by name, escalations.enqueue).
 
 The names are explicit because beat's schedule (dashboard.celery) and messages already queued refer
 to them. What is decided here is only when to run: periodic syncs pause for a while after Odoo
-refused the credentials, a sync is followed at once by an evaluation, and a notice is retried after
-the delay notice_send asks for. The outbox schedules its own retries, so send_odoo_action never retries.
+refused the credentials, and a sync is followed at once by an evaluation. The outbox and the notices
+schedule their own retries, so no task here ever retries.
 """
 
 import logging
@@ -14,11 +15,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from escalations.engine import evaluate_escalations
+from escalations.enqueue import SEND_NOTICE, SEND_ODOO_ACTION, enqueue
 from escalations.models import SyncState
 from escalations.notices import notice_catch_up, notice_create_reminders, notice_send, notice_sweep
 from escalations.odoo.errors import OdooError
 from escalations.outbox import outbox_send, outbox_sweep
-from escalations.sync import SyncAlreadyRunning, sync_odoo
+from escalations.sync.run import SyncAlreadyRunning, sync_odoo
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def evaluate():
     return result.counts()
 
 
-@shared_task(name="escalations.tasks.send_odoo_action", ignore_result=True)
+@shared_task(name=SEND_ODOO_ACTION, ignore_result=True)
 def send_odoo_action(action_id: int):
     """Send one outbox row to Odoo. Safe to repeat: the row is claimed, final rows are skipped, and
     retries are scheduled by escalations.outbox itself (never by retrying a bare exception here)."""
@@ -82,14 +84,11 @@ def sweep_outbox():
     return {"requeued": result.requeued, "enqueued": result.enqueued}
 
 
-@shared_task(bind=True, name="escalations.tasks.send_notice", ignore_result=True, max_retries=None)
-def send_notice(self, notice_id: int):
+@shared_task(name=SEND_NOTICE, ignore_result=True)
+def send_notice(notice_id: int):
     """Send one email notice. Safe to repeat: notice_send claims the row and skips final ones; it
-    sorts SMTP errors and caps the attempts, so this only schedules the retry it asks for."""
-    outcome = notice_send(notice_id=notice_id)
-    if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.state
+    sorts SMTP errors, caps the attempts and enqueues its own retry, so this never retries."""
+    return notice_send(notice_id=notice_id).state
 
 
 @shared_task(name="escalations.tasks.sweep_notices", ignore_result=True)
@@ -99,7 +98,7 @@ def sweep_notices():
     reminders = notice_create_reminders()
     stuck = notice_sweep()
     for notice_id in stuck:
-        send_notice.delay(notice_id)
+        enqueue(SEND_NOTICE, notice_id)
     if caught_up or reminders or stuck:
         logger.info(
             "notices: %s caught up, %s reminders created, %s re-queued", caught_up, reminders, len(stuck)

@@ -9,7 +9,8 @@ import pytest
 # would refuse to run next to it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from escalations.odoo.simulator import SimulatorServer, build_state
+from escalations.odoo.simulator.seed import build_state
+from escalations.odoo.simulator.server import SimulatorServer
 
 API_KEY = "test-api-key-0123456789"
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday, mid-morning
@@ -77,7 +78,7 @@ def outsider(db):
 
 @pytest.fixture
 def ticket(odoo):
-    from escalations.sync import sync_odoo
+    from escalations.sync.run import sync_odoo
     from tests.outbox_helpers import a_ticket
 
     sync_odoo(full=True)

@@ -17,7 +17,7 @@ from escalations.actions import (
 )
 from escalations.engine import escalation_raise_manual, evaluate_escalations
 from escalations.models import AuditEntry, EscalationEvent, OdooAction, SyncState
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests import workers
 from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import free_agent, notes, odoo_ticket

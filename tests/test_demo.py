@@ -7,7 +7,7 @@ from escalations.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, EscalationPolicy, Team
 from escalations.sla import refresh_clocks
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 
 pytestmark = pytest.mark.django_db
 

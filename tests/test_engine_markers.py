@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from escalations.engine import evaluate_escalations
 from escalations.models import EndReason, Escalation, OdooAction, SyncState, Ticket
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import T0
 from tests.factories import ClosedStageFactory, EscalationPolicyFactory, TicketClockFactory
 from tests.outbox_helpers import a_ticket, drain, notes, odoo_ticket

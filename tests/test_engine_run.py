@@ -12,7 +12,7 @@ from dashboard.celery import app
 from escalations import tasks
 from escalations.models import Escalation, Ticket, Trigger
 from escalations.sla import refresh_clocks
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import T0
 from tests.factories import EscalationPolicyFactory, TicketClockFactory
 

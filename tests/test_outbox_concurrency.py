@@ -8,7 +8,7 @@ from django.db import connection
 from escalations.actions import action_accept
 from escalations.engine import EscalationChanged, escalation_raise_manual
 from escalations.models import AuditEntry, Escalation, OdooAction
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import a_ticket, free_agent, make_lead
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from escalations.models import SlaStatus, SyncState, Ticket
 from escalations.odoo.errors import OdooUnavailable
 from escalations.sync import store as sync_store
-from escalations.sync import sync_odoo
 from escalations.sync.mapping import odoo_datetime
+from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY, FLAVOURS
 
 pytestmark = pytest.mark.django_db
@@ -289,8 +289,7 @@ def test_ticket_link_uses_the_form_the_server_version_understands(odoo, expected
 
 
 def test_two_syncs_never_run_at_once(odoo):
-    from escalations.sync import SyncAlreadyRunning
-    from escalations.sync.run import _release_lease, _take_lease
+    from escalations.sync.run import SyncAlreadyRunning, _release_lease, _take_lease
 
     owner = _take_lease()
     before = odoo.state.rpc_count

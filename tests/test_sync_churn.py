@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, Notice, Ticket, TicketClock
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.factories import EscalationPolicyFactory
 
 pytestmark = pytest.mark.django_db

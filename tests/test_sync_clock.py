@@ -20,8 +20,8 @@ from escalations.models import (
     TicketStageChange,
     WorkingCalendar,
 )
-from escalations.sync import sync_odoo
 from escalations.sync.mapping import odoo_datetime
+from escalations.sync.run import sync_odoo
 from tests.calendar_helpers import create_person_on_leave, create_two_week_calendar
 from tests.conftest import FLAVOURS, T0
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from escalations.models import SyncState, Ticket
 from escalations.odoo.errors import OdooAuthError, OdooUserNotInternal
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY
 from tests.smtp import SmtpServer, point_settings_at
 from tests.wall_factories import wall_display

@@ -16,7 +16,7 @@ from django.utils import timezone
 from escalations.engine import EscalationError, escalation_raise_manual, evaluate_escalations
 from escalations.freshness import sync_health
 from escalations.models import Escalation, SyncState, Ticket
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.wall_factories import EscalationFactory, team_policy, wall_display
 
 pytestmark = pytest.mark.django_db

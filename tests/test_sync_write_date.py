@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from escalations.models import Ticket
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY, start_simulator
 
 pytestmark = pytest.mark.django_db

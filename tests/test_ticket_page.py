@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from escalations.models import Ticket
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import T0
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import (
     BooleanField,
     CharField,
@@ -25,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, JSONObject
 
+from escalations.enqueue import SEND_ODOO_ACTION, enqueue_on_commit
 from escalations.models import Escalation, EscalationLevel, OdooAction
 
 from .sql import RandomUuid, insert_select
@@ -47,17 +47,9 @@ def _insert(*, token: str, now: datetime, add, remove, priority, condition: Q) -
         m_confirmed=Value(False, output_field=BooleanField()), m_action_uid=RandomUuid(),
     ).order_by("ticket_id").values_list(*(f"m_{column}" for column in COLUMNS))
     ids = insert_select(OdooAction, COLUMNS, rows)
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
-    return ids
-
-
-def _enqueue(ids: list[int]) -> None:
-    # Imported here: the outbox imports the engine (to roll back a refused accept), which imports this.
-    from escalations.outbox import outbox_enqueue
-
     for pk in ids:
-        outbox_enqueue(pk)
+        enqueue_on_commit(SEND_ODOO_ACTION, pk)
+    return ids
 
 
 def markers_insert_raised(*, token: str, now: datetime) -> list[int]:

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import odoorpc
 from django.conf import settings
 
+from escalations.backoff import capped_backoff
+
 from .errors import (
     OdooAccessDenied,
     OdooAuthError,
@@ -30,6 +32,8 @@ from .errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = 8.0  # seconds between two tries of one call
 
 # Odoo exception names mapped to the app's errors; anything else is a rejection of the call.
 _ERRORS_BY_NAME = {
@@ -59,7 +63,7 @@ class OdooConfig:
     api_key: str
     timeout: float = 30.0
     retries: int = 3
-    backoff: float = 0.5  # seconds before the first retry; doubles each time, capped at 8 s
+    backoff: float = 0.5  # seconds before the first retry; doubles each time, up to MAX_BACKOFF
 
     @classmethod
     def from_settings(cls) -> OdooConfig:
@@ -269,7 +273,6 @@ class OdooClient:
 
     def _with_retries(self, fn, *, what: str, retries: int | None = None):
         retries = self.config.retries if retries is None else retries
-        delay = self.config.backoff
         for attempt in range(retries + 1):
             try:
                 return fn()
@@ -277,7 +280,7 @@ class OdooClient:
                 error = _translate(exc)
                 if not error.transient or attempt == retries:
                     raise error from exc
+                delay = capped_backoff(attempt + 1, base=self.config.backoff, cap=MAX_BACKOFF)
                 logger.warning("Odoo %s failed (%s); retrying in %.1fs", what, error.message, delay)
                 self._sleep(delay)
-                delay = min(delay * 2, 8.0)
         raise AssertionError("unreachable")

@@ -22,6 +22,7 @@ from escalations.models import Agent, Stage, SyncState, Tag, Team, Ticket
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
+from escalations.sla.refresh import refresh_clocks
 
 from . import calendars, mapping, store
 from .mapping import to_odoo_datetime
@@ -101,10 +102,6 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     )
     # After the pages: they may have brought a team whose calendar the mirror lacks.
     calendars.sync_calendars(client, schema, full=full, now=now)
-    # Imported here: escalations.sla writes through this package's bulk module, and importing it at
-    # the top would make the two packages import each other.
-    from escalations.sla import refresh_clocks
-
     if full:
         missing = set(Ticket.objects.filter(deleted_at__isnull=True).values_list("odoo_id", flat=True)) - seen
         gone, hidden = _confirm_missing(client, missing, now)

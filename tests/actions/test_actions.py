@@ -20,7 +20,7 @@ from escalations.engine import EscalationChanged
 from escalations.models import AuditEntry, EndReason, Escalation, OdooAction, Team, Ticket
 from escalations.outbox import WAITING_FOR_OLDER
 from escalations.permissions import ActionDenied
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.conftest import FLAVOURS
 from tests.outbox_helpers import (
     a_ticket,

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from escalations.actions import action_accept, action_reassign
 from escalations.models import AuditEntry, EscalationEvent, OdooAction, Team, Ticket
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.outbox_helpers import drain, free_agent, level_member_who_accepts_by_reassign, notes, odoo_ticket
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from escalations.actions import action_accept, action_deescalate, action_escalat
 from escalations.engine import escalation_accept, escalation_move, evaluate_escalations
 from escalations.models import AuditEntry, EndReason, Escalation, EscalationEvent, OdooAction, Team, Ticket
 from escalations.outbox import outbox_send
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests.outbox_helpers import free_agent, level_member_who_accepts_by_reassign, odoo_ticket
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ def later_in_odoo(odoo, ticket, values) -> None:
 
 @pytest.mark.parametrize("simulator", FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_odoo_rewriting_unchanged_values_does_not_hold_the_action(odoo, lead):
-    from escalations.sync import sync_odoo
+    from escalations.sync.run import sync_odoo
 
     sync_odoo(full=True)
     ticket = a_ticket()
@@ -82,7 +82,7 @@ def test_odoo_already_holding_the_value_the_action_writes_does_not_hold_it(odoo,
 
 
 def test_the_leads_own_action_synced_since_the_page_does_not_hold_the_next_one(odoo, ticket, team_lead):
-    from escalations.sync import sync_odoo
+    from escalations.sync.run import sync_odoo
 
     page = ticket.odoo_write_date
     action_accept(ticket=ticket, user=team_lead, seen_write_date=page)
@@ -95,7 +95,7 @@ def test_the_leads_own_action_synced_since_the_page_does_not_hold_the_next_one(o
 
 
 def test_another_leads_action_since_the_page_holds_this_one(odoo, ticket, team_lead, outsider):
-    from escalations.sync import sync_odoo
+    from escalations.sync.run import sync_odoo
 
     page = ticket.odoo_write_date
     second = make_lead(outsider, teams=[ticket.team],

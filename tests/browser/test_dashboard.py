@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, OdooAction, Team, Ticket, TicketClock
 from escalations.sla import refresh_clocks
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from tests import workers
 from tests.browser.conftest import transactional
 from tests.factories import EscalationPolicyFactory

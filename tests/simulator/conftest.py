@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import odoorpc
 import pytest
 
-from escalations.odoo.simulator import SimulatorServer, build_state
+from escalations.odoo.simulator.seed import build_state
+from escalations.odoo.simulator.server import SimulatorServer
 
 API_KEY = "k-123"
 LOGIN = "console@example.com"

@@ -4,9 +4,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from escalations.odoo.simulator import build_state
 from escalations.odoo.simulator.live import LiveActivity
 from escalations.odoo.simulator.persist import load, save
+from escalations.odoo.simulator.seed import build_state
 
 from .conftest import NOW
 

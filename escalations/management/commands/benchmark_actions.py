@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from escalations import actions as domain
 from escalations.benchmarks import celery_worker, database_name, simulator_process, test_database
+from escalations.enqueue import SEND_ODOO_ACTION, enqueue
 from escalations.models import Agent, OdooAction, Profile, Ticket
-from escalations.outbox import outbox_enqueue
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 
 SENT = OdooAction.State.SENT
 
@@ -73,14 +73,14 @@ class Command(BaseCommand):
 
     def _throughput(self, user, count: int, workers: int) -> None:
         tickets = list(Ticket.objects.open().order_by("-odoo_id")[:count])
-        saved, domain.outbox_enqueue = domain.outbox_enqueue, lambda *a, **k: None
+        saved, domain.enqueue_on_commit = domain.enqueue_on_commit, lambda *a, **k: None
         try:  # saved first, so that the clock starts with every action waiting
             ids = [domain.action_note(ticket=t, user=user, body="throughput").pk for t in tickets]
         finally:
-            domain.outbox_enqueue = saved
+            domain.enqueue_on_commit = saved
         started = timezone.now()
         for pk in ids:
-            outbox_enqueue(pk)
+            enqueue(SEND_ODOO_ACTION, pk)
         batch = OdooAction.objects.filter(pk__in=ids)
         deadline = time.monotonic() + 300
         while batch.filter(state=SENT).count() < len(ids) and time.monotonic() < deadline:

@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand
 from escalations.benchmarks import database_name, simulator_process, test_database
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.schema import detect_schema
-from escalations.sync import sync_odoo
 from escalations.sync.pages import Position
+from escalations.sync.run import sync_odoo
 
 
 class Command(BaseCommand):

@@ -21,7 +21,7 @@ from escalations.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.engine import evaluate_escalations
 from escalations.odoo.errors import OdooError
 from escalations.sla import refresh_clocks
-from escalations.sync import sync_odoo
+from escalations.sync.run import sync_odoo
 from escalations.walls import demo_wall_ensure, wall_url
 
 

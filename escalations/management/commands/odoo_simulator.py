@@ -11,10 +11,11 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from escalations.odoo.simulator import SimulatorServer, build_state
 from escalations.odoo.simulator.live import LiveActivity
 from escalations.odoo.simulator.persist import load, save
+from escalations.odoo.simulator.seed import build_state
 from escalations.odoo.simulator.seed_base import INTEGRATION_LOGIN
+from escalations.odoo.simulator.server import SimulatorServer
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from escalations.odoo.errors import OdooError
-from escalations.sync import SyncAlreadyRunning, sync_odoo
+from escalations.sync.run import SyncAlreadyRunning, sync_odoo
 
 
 class Command(BaseCommand):

@@ -1,10 +1,6 @@
 """An Odoo Helpdesk simulator speaking Odoo's JSON-RPC and XML-RPC, for the demo and the tests.
 
-Plain Python (standard library only): `build_state()` makes the data, `SimulatorServer` serves it.
+Plain Python (standard library only), importing nothing of the product: `seed.build_state()` makes
+the data, `server.SimulatorServer` serves it. Nothing is imported here, so that the simulator's
+modules, which import each other as `from . import orm`, never import the package's seed back.
 """
-
-from .seed import build_state
-from .server import SimulatorServer
-from .state import SimulatorState
-
-__all__ = ["build_state", "SimulatorServer", "SimulatorState"]

@@ -128,7 +128,7 @@ class Compiler:
             return self._relational(fd.relation, get, op, value, multi=True)
         if fd.type == "boolean":
             return _boolean(get, op, value)
-        return _scalar(get, op, _convert(fd.type, op, value))
+        return scalar_test(get, op, _convert(fd.type, op, value))
 
     def _getter(self, model, fd):
         if fd.type == "one2many" or (fd.compute and not fd.store):
@@ -157,7 +157,7 @@ class Compiler:
             with_empty = any(v is False or v is None for v in values)
             return _ids_test(get, ids, negative=op in NEGATIVE, multi=multi, with_empty=with_empty)
         if op in ("<", ">", "<=", ">=") and not multi:
-            return _scalar(get, op, value)
+            return scalar_test(get, op, value)
         # A name (or names) given for a relation: Odoo runs a name search on the comodel.
         positive = {"!=": "=", "not in": "in", "not like": "like", "not ilike": "ilike"}.get(op, op)
         ids = self._name_ids(comodel, positive, value)
@@ -166,7 +166,7 @@ class Compiler:
     def _name_ids(self, comodel, op, value) -> set:
         store = self.store
         names = value if isinstance(value, (list, tuple)) else [value]
-        test = _scalar(lambda s: s, "in" if op == "in" else op, names if op == "in" else value)
+        test = scalar_test(lambda s: s, "in" if op == "in" else op, names if op == "in" else value)
         return {
             rid
             for rid, rec in store.tables[comodel].items()
@@ -228,7 +228,7 @@ def _boolean(get, op, value):
     if op in ("=", "!="):
         want = bool(value)
         return (lambda r: bool(get(r)) == want) if op == "=" else (lambda r: bool(get(r)) != want)
-    return _scalar(get, op, value)
+    return scalar_test(get, op, value)
 
 
 def _convert(ftype, op, value):
@@ -249,7 +249,8 @@ def _empty(v) -> bool:
     return v is None or v is False or v == ""
 
 
-def _scalar(get, op, value):
+def scalar_test(get, op, value):
+    """A test of one value against an operator (`get` reads the value from a record)."""
     if op in ("like", "ilike", "not like", "not ilike", "=like", "=ilike"):
         pattern = str(value) if op.startswith("=") else f"%{value}%"
         rx = _like_regex(pattern, ignore_case="ilike" in op)

@@ -19,6 +19,7 @@ same call: Odoo protects the fields being written from their own compute):
 from dataclasses import dataclass
 
 from .calendar import calendar_for
+from .query import parse_order, sort_ids
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,6 @@ class TicketHooks:
         return cache[key]
 
     def _team_stages(self, store, team_id) -> list[int]:
-        from .query import parse_order, sort_ids
-
         model = self.n.stage
         ids = [
             sid

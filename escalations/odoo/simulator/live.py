@@ -5,6 +5,7 @@ a customer opens a ticket, an agent takes one, starts it, asks the customer, sol
 For OCA 16 it also runs the SLA cron, since that is how deadlines appear there.
 """
 
+import logging
 import random
 import threading
 
@@ -33,8 +34,6 @@ class LiveActivity:
             try:
                 self.step()
             except Exception:  # noqa: BLE001 - the demo must keep going; the next step tries again
-                import logging
-
                 logging.getLogger("escalations.odoo.simulator").exception("live step failed")
 
     def step(self) -> str:

@@ -8,6 +8,7 @@ for record methods and not for `@api.model` ones, Python signature errors surfac
 import html
 
 from . import followers, orm, query, rules, values
+from .domain import scalar_test
 from .errors import AccessError, UserError
 from .schema import describe
 
@@ -167,9 +168,7 @@ def name_search(env, model, name="", args=None, operator="ilike", limit=100):
     rule = rules.predicate(env, model)
     ids = query.search(store, model, args or [], active_test=_active_test(env), rule=rule)
     if name:
-        from .domain import _scalar
-
-        test = _scalar(lambda s: s, operator, name)
+        test = scalar_test(lambda s: s, operator, name)
         ids = [i for i in ids if test(store.display_name(model, store.get(model, i)))]
     ids = ids[:limit] if limit else ids
     return [[i, store.display_name(model, store.get(model, i))] for i in ids]

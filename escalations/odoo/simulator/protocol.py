@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .errors import (
     AccessDenied,
     AccessError,
+    MissingError,
     SerializationFailure,
     SessionExpired,
     UserError,
@@ -320,8 +321,6 @@ def _fault_int(exc) -> xmlrpc.client.Fault:
 
 
 def _fault_string(exc) -> xmlrpc.client.Fault:
-    from .errors import MissingError
-
     if isinstance(exc, MissingError):
         return xmlrpc.client.Fault("warning -- MissingError\n\n" + message_of(exc), "")
     if isinstance(exc, AccessError):

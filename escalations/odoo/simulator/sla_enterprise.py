@@ -20,7 +20,9 @@
 
 import math
 
+from . import orm
 from .calendar import calendar_for
+from .domain import scalar_test
 from .values import fmt_datetime
 
 TRIGGERS = ("team_id", "priority", "ticket_type_id", "tag_ids", "partner_id")
@@ -101,8 +103,6 @@ class EnterpriseSla:
         return sorted(found)
 
     def apply(self, env, tid: int, keep_reached: bool) -> None:
-        from . import orm
-
         store = env.store
         ticket = store.get("helpdesk.ticket", tid)
         rows = [store.get(STATUS, i) for i in store.inverse_ids(STATUS, "ticket_id", tid)]
@@ -334,10 +334,8 @@ def _search_success(store, operator, value):
 def _search_status(store, operator, value):
     # EE's own search compares columns in a way SQL-less domains cannot; evaluating the computed
     # status gives the result that search is meant to give.
-    from .domain import _scalar
-
     now = store.clock.db_now()
-    test = _scalar(lambda s: s, operator, value)
+    test = scalar_test(lambda s: s, operator, value)
     return [("id", "in", [rid for rid, r in store.tables[STATUS].items() if test(status_of(r, now))])]
 
 

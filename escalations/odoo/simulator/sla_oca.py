@@ -15,7 +15,9 @@ plan_hours(hours). Between cron runs they are stale, and a new ticket has no dea
 
 import ast
 
+from . import orm
 from .calendar import calendar_for
+from .domain import Compiler
 
 LINE = "helpdesk.ticket.sla"
 TRIGGERS = ("team_id", "category_id", "tag_ids", "priority", "partner_id", "channel_id")
@@ -73,8 +75,6 @@ def _policy_filter(store, text):
     dotted path or a name in the domain is resolved against the other tables at compile time.
     (A filter on a time-relative field such as `sla_expired` would keep its compile-time "now";
     policies filter on priority, type or customer, not on that.)"""
-    from .domain import Compiler
-
     stamp = sum(n for m, n in store.model_changes.items() if m not in _VOLATILE)
     cache = store.__dict__.setdefault("_policy_filters", {})
     key = (text, stamp)
@@ -129,8 +129,6 @@ class OcaSla:
 
     def refresh(self, env, tid) -> None:
         """`refresh_sla()`: add rows for newly matching policies, drop open rows that no longer match."""
-        from . import orm
-
         store = env.store
         ticket = store.get("helpdesk.ticket", tid)
         rows = {
@@ -249,8 +247,6 @@ class Oca16Sla:
         whether they change or not, and an assignment always writes: every such ticket's write_date
         moves to the cron's stamp every 5 minutes (odoo.md §8.3). A ticket no policy matches is written
         only when its old deadline must be cleared."""
-        from . import orm
-
         store, now, written = env.store, env.now, 0
         policies = sorted(store.tables["helpdesk.sla"].values(), key=lambda s: s["id"])
         for tid, ticket in list(store.tables["helpdesk.ticket"].items()):

@@ -9,6 +9,7 @@ is silently emptied) and the errors it raises.
 from datetime import date, datetime
 
 from .errors import ValidationError
+from .query import parse_order, sort_ids
 
 DT_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -90,8 +91,6 @@ def _ordered_ids(store, comodel: str, ids) -> list:
     ids = [i for i in ids if store.exists(comodel, i)]
     if len(ids) < 2:
         return list(ids)
-    from .query import parse_order, sort_ids  # local: query imports domain, which is heavier
-
     md = store.model(comodel)
     return sort_ids(store, comodel, ids, parse_order(store, comodel, md.order))
 
