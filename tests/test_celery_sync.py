@@ -1,19 +1,18 @@
 """The periodic sync through a real Celery worker (with beat) on Redis, against the simulator."""
 
-import os
 from datetime import timedelta
 
 import pytest
 
 from escalations.models import SyncState, Ticket
 from tests.conftest import API_KEY
-from tests.workers import start_worker, stop_worker, wait_for
+from tests.workers import start_worker, stop_worker, wait_for, worker_broker_url
 
 
 @pytest.fixture
 def celery_worker(odoo, tmp_path):
     env = {
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        "CELERY_BROKER_URL": worker_broker_url(),
         "ODOO_URL": odoo.url,
         "ODOO_DB": odoo.state.db_name,
         "ODOO_API_KEY": API_KEY,

@@ -1,14 +1,13 @@
-"""The HTML notice rendered in Chromium: saved as a screenshot under artifacts/ for a person to look at."""
+"""The HTML notice rendered in Chromium: saved, with a screenshot, in var/artifacts/ for a person to see."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from escalations.engine import evaluate_escalations
 from escalations.models import Notice
 from escalations.notice_email import notice_message
+from tests.artifacts import artifacts_dir
 from tests.conftest import T0
 from tests.test_notices import ONCALL, policy, ticket  # noqa: F401 (fixtures)
 
@@ -27,8 +26,7 @@ def test_the_html_email_renders_as_a_readable_card_in_chromium(ticket):  # noqa:
     message = notice_message(notice=notice, now=T0 + timedelta(minutes=32))
     html = message.alternatives[0][0]
 
-    out = Path(settings.BASE_DIR) / "artifacts"
-    out.mkdir(exist_ok=True)
+    out = artifacts_dir()
     (out / "notice-email.html").write_text(html)
     (out / "notice-email.txt").write_text(f"Subject: {message.subject}\n\n{message.body}")
     with sync_playwright() as p:

@@ -11,6 +11,16 @@ from django.conf import settings
 
 from escalations.benchmarks import database_url
 
+# The Redis database of the tests' workers when CELERY_BROKER_URL is unset: start_worker empties its
+# queue, so never 0, the database a developer's own Celery or anything else on the machine would use.
+TEST_REDIS_DATABASE = 15
+
+
+def worker_broker_url() -> str:
+    """The broker of every worker the tests start on Redis: CELERY_BROKER_URL (CI sets it), else the
+    tests' own database."""
+    return os.environ.get("CELERY_BROKER_URL") or f"redis://127.0.0.1:6379/{TEST_REDIS_DATABASE}"
+
 
 def wait_for(predicate, timeout=40.0) -> bool:
     deadline = time.monotonic() + timeout
@@ -81,7 +91,7 @@ def outbox_worker_env(odoo, var_dir: Path) -> dict:
     from tests.conftest import API_KEY
 
     return {
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/4",
+        "CELERY_BROKER_URL": worker_broker_url(),
         "ODOO_URL": odoo.url, "ODOO_DB": odoo.state.db_name, "ODOO_API_KEY": API_KEY, "ODOO_TIMEOUT": "2",
         "SYNC_INTERVAL_SECONDS": "3600", "ENGINE_INTERVAL_SECONDS": "3600",
         "OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_LEASE_SECONDS": "4",

@@ -5,7 +5,7 @@ For any page of the app (the wall, the dashboard):
 - `page`: a fresh context and page per test, so cookies and storage never leak between tests; its
   size comes from `browser_context_args`, which a test module may override (a wall is a 1080p TV);
   an uncaught JavaScript error in the page fails the test;
-- `screenshot(page, "name")`: saves var/artifacts/name.png (git-ignored) for a person to look at.
+- `screenshot(page, "name")`: saves var/artifacts/name.png (tests.artifacts) for a person to look at.
 
 The server is pytest-django's `live_server`. It runs in a thread with its own database connection,
 so tests that use it need `@pytest.mark.django_db(transaction=True)`: rows made inside a test's
@@ -19,7 +19,8 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from tests.artifacts import artifacts_dir
 
 # Playwright's sync API runs an event loop in this thread, and Django refuses database access next to
 # a running loop unless told it is safe (it is: the loop is Playwright's, not ours).
@@ -30,7 +31,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or Path(settings.BASE_DIR) / "var" / "artifacts")
 TIMEOUT_MS = 10_000
 
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -72,8 +72,7 @@ def screenshot():
     """`screenshot(page, "wall")` -> var/artifacts/wall.png, the visible screen as a person sees it."""
 
     def save(page, name: str, *, full_page: bool = False) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
+        path = artifacts_dir() / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         return path
 

@@ -1,7 +1,6 @@
 """Fault switches, in-process and over the control endpoint, as the app's retry paths meet them."""
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -37,10 +36,11 @@ def test_http_502_is_an_html_bad_gateway_page(server, odoo):
 def test_hang_outlasts_the_client_timeout(server):
     odoo = connect(server, timeout=0.5)
     server.faults.set("hang", hang_seconds=5)
-    started = time.monotonic()
-    with pytest.raises((socket.timeout, TimeoutError, urllib.error.URLError)):
+    with pytest.raises((TimeoutError, urllib.error.URLError)) as raised:
         odoo.env["helpdesk.ticket"].search([])
-    assert time.monotonic() - started < 3
+    # A timeout, not the connection the simulator drops once the hang is over: the client gave up first,
+    # however fast or slow the machine.
+    assert isinstance(raised.value, TimeoutError) or isinstance(raised.value.reason, TimeoutError)
     server.faults.clear()  # wakes the hanging handler
 
 
