@@ -212,7 +212,12 @@ def _attach(rows: list[QueueRow], *, now: datetime, server_version: str) -> None
     waiting = waiting_actions([row.ticket.pk for row in rows], now=now)
     for row in rows:
         row.actions = waiting.get(row.ticket.pk, [])
-        row.odoo_url = ticket_url(row.ticket.pk, server_version=server_version)
+        row.odoo_url = odoo_link(row.ticket.pk, server_version=server_version)
+
+
+def odoo_link(ticket_id: int, *, server_version: str) -> str:
+    """Where a ticket opens in Odoo, for the pages (which never import escalations.odoo themselves)."""
+    return ticket_url(ticket_id, server_version=server_version)
 
 
 def waiting_actions(ticket_ids: list[int], *, now: datetime) -> dict[int, list[OdooAction]]:
@@ -236,6 +241,6 @@ def seconds_left(deadline: datetime | None, now: datetime) -> int | None:
 
 __all__ = [
     "SLA_STATES", "Queue", "QueueFilters", "QueueRow", "at_risk_not_escalated", "escalation_queue",
-    "open_escalations", "queue_counts", "queue_row", "seconds_left", "sla_expression", "urgency_order",
-    "waiting_actions",
+    "odoo_link", "open_escalations", "queue_counts", "queue_row", "seconds_left", "sla_expression",
+    "urgency_order", "waiting_actions",
 ]

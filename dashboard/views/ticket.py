@@ -12,7 +12,6 @@ from django.utils import timezone
 from dashboard.access import mark_actable
 from dashboard.timeline import sla_timeline
 from escalations.models import EscalationEvent, OdooAction, SyncState, Ticket
-from escalations.odoo.links import ticket_url
 from escalations.queue import queue_row
 from escalations.sla import ticket_sla
 
@@ -45,7 +44,7 @@ def ticket_detail(request, ticket_id: int):
         "row": row,
         "escalations": escalations,
         "actions": OdooAction.objects.filter(ticket=ticket).select_related("created_by").order_by("-pk")[:20],
-        "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
+        "odoo_url": row.odoo_url,
         "now": now,
         "sync": sync,  # base.html's alert when Odoo refused the API key
     }

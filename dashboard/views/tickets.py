@@ -7,8 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from escalations.models import SyncState, Ticket
-from escalations.odoo.links import ticket_url
-from escalations.queue import waiting_actions
+from escalations.queue import odoo_link, waiting_actions
 from escalations.sla import PAUSED, sla_state
 
 PAGE_SIZE = 100
@@ -46,6 +45,6 @@ def _row(ticket: Ticket, *, now, server_version: str) -> dict:
         "deadline": deadline,
         "sla": state,
         "time_left": deadline - now if deadline else None,
-        "odoo_url": ticket_url(ticket.odoo_id, server_version=server_version),
+        "odoo_url": odoo_link(ticket.odoo_id, server_version=server_version),
     }
 
