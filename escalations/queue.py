@@ -14,12 +14,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.expressions import Case, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import Case
 
 from escalations.models import Escalation, EscalationLevel, OdooAction, Ticket
 from escalations.odoo.links import ticket_url
-from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED
+from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED, sla_state_expression
 
 SLA_STATES = (BREACHED, AT_RISK, ON_TRACK, PAUSED, NO_SLA)
 # A failed write-back, or one Odoo changed, stays on its row this long, so that the lead sees it without
@@ -82,16 +82,8 @@ class Queue:
 
 
 def sla_expression(now: datetime, prefix: str = "ticket__") -> Case:
-    """The SLA state of a ticket's clock at `now`, as escalations.sla.sla_state decides it."""
-    clock = f"{prefix}clock__"
-    return Case(
-        When(**{f"{clock}paused": True}, then=Value(PAUSED)),
-        When(**{f"{clock}deadline__isnull": True}, then=Value(NO_SLA)),
-        When(**{f"{clock}deadline__lte": now}, then=Value(BREACHED)),
-        When(**{f"{clock}at_risk_at__lte": now}, then=Value(AT_RISK)),
-        default=Value(ON_TRACK),
-        output_field=CharField(),
-    )
+    """The SLA state of a ticket's clock at `now`, by the rule escalations.sla.sla_state follows."""
+    return sla_state_expression(now, clock=f"{prefix}clock__")
 
 
 def _mine(user) -> Q:

@@ -4,13 +4,23 @@ Times are UTC; Brussels is UTC+1 in November. Expected values are worked out by 
 """
 
 from datetime import UTC, datetime, timedelta
+from itertools import product
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from escalations.models import CalendarAttendance, SlaStatus, TicketClock, TicketStageChange, WorkingCalendar
+from escalations.engine import triggers
+from escalations.models import (
+    CalendarAttendance,
+    SlaStatus,
+    Ticket,
+    TicketClock,
+    TicketStageChange,
+    WorkingCalendar,
+)
+from escalations.queue import sla_expression
 from escalations.sla import (
     AT_RISK,
     BREACHED,
@@ -28,6 +38,7 @@ from tests.factories import (
     EscalationPolicyFactory,
     StageFactory,
     TeamFactory,
+    TicketClockFactory,
     TicketFactory,
 )
 
@@ -75,6 +86,50 @@ def test_with_both_thresholds_the_first_to_trigger_wins():
 def test_default_threshold_is_one_hour_and_no_deadline_is_no_sla():
     assert states(RiskRule.of(None), D, window_start=None, moments=[D - H - S, D - H]) == [ON_TRACK, AT_RISK]
     assert sla_state(None, now=D) == NO_SLA
+
+
+# -- one rule, read in Python and in SQL ----------------------------------------------------------
+
+DEADLINES = {"no deadline": None, "passed": D - S, "now": D, "in 30 min": D + 30 * 60 * S,
+             "in 5 h": D + 5 * H}
+AT_RISK_TIMES = {"no at-risk time": None, "at risk since 2 h": D - 2 * H, "at risk now": D,
+                 "at risk in 10 min": D + 10 * 60 * S}
+
+
+@pytest.mark.django_db
+def test_the_pages_the_queue_and_the_triggers_read_every_clock_alike():
+    # The queue counts and filters by the state worked out in SQL; the ticket list, the ticket page and
+    # the notices show the one worked out in Python; the engine raises "SLA at risk" and "SLA breached"
+    # with its own filters. A newcomer once saw "On track" beside the trigger "SLA breached".
+    team = EscalationPolicyFactory().team  # the SLA triggers are on
+    cases = {}
+    for paused, (deadline_case, deadline), (risk_case, at_risk_at) in product(
+        (False, True), DEADLINES.items(), AT_RISK_TIMES.items()
+    ):
+        clock = TicketClockFactory(ticket__team=team, deadline=deadline, at_risk_at=at_risk_at, paused=paused)
+        cases[clock.ticket_id] = ("paused" if paused else "running", deadline_case, risk_case)
+    in_sql = dict(Ticket.objects.annotate(sla=sla_expression(D, prefix="")).values_list("pk", "sla"))
+    at_risk = set(triggers.sla_at_risk(now=D).values_list("pk", flat=True))
+    breached = set(triggers.sla_breached(now=D).values_list("pk", flat=True))
+
+    disagreements = []
+    for clock in TicketClock.objects.all():
+        in_python = sla_state(clock.deadline, now=D, at_risk_at=clock.at_risk_at, paused=clock.paused)
+        by_triggers = {clock.ticket_id in at_risk, clock.ticket_id in breached}
+        readings = (in_python, in_sql[clock.ticket_id], by_triggers)
+        if readings[1] != in_python or by_triggers != {in_python == AT_RISK, in_python == BREACHED}:
+            disagreements.append((cases[clock.ticket_id], readings))
+    assert disagreements == []
+    assert len(cases) == 40
+
+
+def test_a_deadline_with_no_at_risk_time_is_never_at_risk():
+    # No threshold applies (a policy with only a share, and no window to take it of): the engine never
+    # raises "SLA at risk" for it, so no page may say "At risk" either.
+    assert RiskRule(within=None, share=0.25).at_risk_at(D, window_start=None) is None
+    assert sla_state(D, now=D - 30 * 60 * S, at_risk_at=None) == ON_TRACK
+    assert sla_state(D, now=D, at_risk_at=None) == BREACHED
+    assert sla_state(D, now=D + H, at_risk_at=D - H, paused=True) == PAUSED
 
 
 # -- the database: clocks and readings ----------------------------------------------------------

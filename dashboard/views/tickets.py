@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from escalations.models import SyncState, Ticket
 from escalations.queue import odoo_link, waiting_actions
-from escalations.sla import PAUSED, sla_state
+from escalations.sla import sla_state
 
 PAGE_SIZE = 100
 
@@ -36,10 +36,8 @@ def ticket_list(request):
 def _row(ticket: Ticket, *, now, server_version: str) -> dict:
     clock = getattr(ticket, "clock", None)  # none yet, or the ticket has no SLA running
     deadline = clock.deadline if clock else None
-    if clock and clock.paused:
-        state = PAUSED
-    else:
-        state = sla_state(deadline, now=now, at_risk_at=clock.at_risk_at if clock else None)
+    state = sla_state(deadline, now=now, at_risk_at=clock.at_risk_at if clock else None,
+                      paused=bool(clock and clock.paused))
     return {
         "ticket": ticket,
         "deadline": deadline,

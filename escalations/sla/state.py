@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import CharField, Value
+from django.db.models.expressions import Case, When
+
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
 BREACHED = "breached"
@@ -51,18 +54,48 @@ class RiskRule:
         return min(moments, default=None)
 
 
+# The state of a clock, as one rule that both readings below follow: the first line that holds names
+# the state; when none does, the clock is on track. Python reads it for the pages and notices, SQL for
+# the queue, which counts and filters by state. "Has come" means `now >= moment`, never true of a moment
+# that is unset (SQL's `NULL <= now` is not true either): a deadline with no at-risk time, because no
+# threshold of its policy applies, is never at risk, as the engine's "SLA at risk" trigger sees it.
+IS_TRUE, IS_UNSET, HAS_COME = "is true", "is unset", "has come"
+RULE: tuple[tuple[str, str, str], ...] = (
+    (PAUSED, "paused", IS_TRUE),
+    (NO_SLA, "deadline", IS_UNSET),
+    (BREACHED, "deadline", HAS_COME),
+    (AT_RISK, "at_risk_at", HAS_COME),
+)
+
+
 def sla_state(
     deadline: datetime | None,
     *,
     now: datetime,
-    at_risk: timedelta = DEFAULT_AT_RISK,
     at_risk_at: datetime | None = None,
+    paused: bool = False,
 ) -> str:
-    """The state of a running deadline; `at_risk_at` (from a RiskRule) wins over `at_risk`."""
-    if deadline is None:
-        return NO_SLA
-    if now >= deadline:
-        return BREACHED
-    if now >= (at_risk_at if at_risk_at is not None else deadline - at_risk):
-        return AT_RISK
+    """The state at `now` of a clock with this deadline and at-risk time (from a RiskRule)."""
+    clock = {"paused": paused, "deadline": deadline, "at_risk_at": at_risk_at}
+    for state, field, test in RULE:
+        value = clock[field]
+        if test == IS_TRUE:
+            holds = bool(value)
+        elif test == IS_UNSET:
+            holds = value is None
+        else:
+            holds = value is not None and now >= value
+        if holds:
+            return state
     return ON_TRACK
+
+
+def sla_state_expression(now: datetime, *, clock: str = "clock__") -> Case:
+    """The same state in SQL, of the TicketClock at the lookup path `clock` (a ticket with none has no
+    SLA): the RULE's lines as WHENs, in order."""
+    lookups = {IS_TRUE: ("", True), IS_UNSET: ("__isnull", True), HAS_COME: ("__lte", now)}
+    whens = []
+    for state, field, test in RULE:
+        suffix, value = lookups[test]
+        whens.append(When(**{f"{clock}{field}{suffix}": value}, then=Value(state)))
+    return Case(*whens, default=Value(ON_TRACK), output_field=CharField())
