@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from escalations.key_refusal import MESSAGE as KEY_REFUSED
 from escalations.models import SyncState
+from escalations.sync.key_refusal import MESSAGE as KEY_REFUSED
 
 
 def _key_refused() -> bool:

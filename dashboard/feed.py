@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from escalations.freshness import SyncHealth
 from escalations.queue import Queue, QueueRow, seconds_left
+from escalations.sync.health import SyncHealth
 
 
 def iso(value: datetime | None) -> str | None:

@@ -3,8 +3,8 @@
 Each function checks who may act (escalations.permissions), changes the escalation through the engine's
 lifecycle functions, and saves the Odoo write-back (an OdooAction outbox row) and its AuditEntry, all
 in one transaction; the send task is enqueued only once that transaction has committed. An action
-that moves an escalation between levels also queues the levels' marker in Odoo (escalations.markers);
-one that accepts records how to undo that if Odoo refuses it (escalations.rollback). A refusal
+that moves an escalation between levels also queues the levels' marker in Odoo (escalations.outbox.markers);
+one that accepts records how to undo that if Odoo refuses it (escalations.outbox.rollback). A refusal
 raises ActionDenied (not allowed) or an EscalationError (cannot be done; `message` says why), and
 writes nothing. A function returns None when there is nothing to do (a double click).
 """
@@ -27,12 +27,12 @@ from escalations.engine import (
     escalation_raise_manual,
 )
 from escalations.enqueue import SEND_ODOO_ACTION, enqueue_on_commit
-from escalations.markers import marker_queue
 from escalations.models import Agent, AuditEntry, Escalation, EscalationLevel, OdooAction, Team, Ticket
-from escalations.outbox import CANCEL_CHECKING
-from escalations.outbox_watch import mirror_values
+from escalations.outbox.markers import marker_queue
+from escalations.outbox.rollback import action_roll_back, undo_of_acceptance
+from escalations.outbox.send import CANCEL_CHECKING
+from escalations.outbox.watch import mirror_values
 from escalations.permissions import ActionDenied, check_can_act
-from escalations.rollback import action_roll_back, undo_of_acceptance
 
 Kind = OdooAction.Kind
 State = OdooAction.State

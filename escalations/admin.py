@@ -23,6 +23,7 @@ from .models import (
     Ticket,
     WallDisplay,
 )
+from .sla.refresh import refresh_clocks
 from .walls import wall_display_renew, wall_display_revoke, wall_url
 
 
@@ -122,8 +123,6 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # The clocks' at-risk times and computed deadlines follow the policy (its threshold, target
         # and paused stages), which is saved whole only now, with its levels and stages.
-        from escalations.sla import refresh_clocks
-
         refresh_clocks(team_ids=[form.instance.team_id])
 
 

@@ -17,9 +17,11 @@ from django.utils import timezone
 from escalations.engine import evaluate_escalations
 from escalations.enqueue import SEND_NOTICE, SEND_ODOO_ACTION, enqueue
 from escalations.models import SyncState
-from escalations.notices import notice_catch_up, notice_create_reminders, notice_send, notice_sweep
+from escalations.notices.create import notice_catch_up, notice_create_reminders
+from escalations.notices.send import notice_send, notice_sweep
 from escalations.odoo.errors import OdooError
-from escalations.outbox import outbox_send, outbox_sweep
+from escalations.outbox.send import outbox_send
+from escalations.outbox.sweep import outbox_sweep
 from escalations.sync.run import SyncAlreadyRunning, sync_odoo
 
 logger = logging.getLogger(__name__)

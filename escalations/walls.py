@@ -16,9 +16,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.freshness import SyncHealth, sync_health
 from escalations.models import Team, WallDisplay
 from escalations.queue import Queue, escalation_queue
+from escalations.sync.health import SyncHealth, sync_health
 
 # A screen polls every few seconds; writing last_seen_at each time would cost a write per poll per
 # screen for a value an admin reads to the minute.

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from escalations.models import Agent, OdooAction, Profile, Ticket
-from escalations.outbox import outbox_send
+from escalations.outbox.send import outbox_send
 from escalations.permissions import SUPERVISORS, TEAM_LEADS
 
 CONSOLE_LOGIN = "console@example.com"

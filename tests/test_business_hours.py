@@ -9,14 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from escalations.business_hours import (
-    Attendance,
-    WorkingHours,
-    always,
-    calendar_from_model,
-    load_calendars,
-    week_type,
-)
+from escalations.sla.calendars import calendar_from_model, load_calendars
+from escalations.sla.working_time import Attendance, WorkingHours, always, week_type
 
 H = timedelta(hours=1)
 

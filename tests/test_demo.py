@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth import authenticate
 
-from escalations.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.engine import evaluate_escalations
+from escalations.management.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.models import Escalation, EscalationPolicy, Team
 from escalations.sla import refresh_clocks
 from escalations.sync.run import sync_odoo

@@ -6,7 +6,7 @@ import pytest
 
 from escalations.engine import evaluate_escalations
 from escalations.models import Notice
-from escalations.notice_email import notice_message
+from escalations.notices.email import notice_message
 from tests.artifacts import artifacts_dir
 from tests.conftest import T0
 from tests.test_notices import ONCALL, policy, ticket  # noqa: F401 (fixtures)

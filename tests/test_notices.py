@@ -17,15 +17,10 @@ from escalations.engine import (
     evaluate_escalations,
 )
 from escalations.models import Customer, EscalationEvent, Notice, SlaStatus, SyncState
-from escalations.notice_email import ticket_dashboard_url
-from escalations.notices import (
-    level_recipients,
-    notice_create_for_events,
-    notice_create_reminders,
-    notice_send,
-    notice_sweep,
-    retry_delay,
-)
+from escalations.notices.create import notice_create_for_events, notice_create_reminders
+from escalations.notices.email import ticket_dashboard_url
+from escalations.notices.recipients import level_recipients
+from escalations.notices.send import notice_send, notice_sweep, retry_delay
 from tests.conftest import T0
 from tests.factories import (
     AgentFactory,
@@ -384,8 +379,8 @@ def test_the_admin_lists_notices_read_only_with_their_state(client, ticket):
 
 @pytest.mark.django_db
 def test_the_sweeper_catches_up_on_events_whose_notices_a_crash_never_wrote(ticket, monkeypatch):
-    from escalations import notices as notices_module
-    from escalations.notices import notice_catch_up
+    from escalations.notices import create as notices_module
+    from escalations.notices.create import notice_catch_up
 
     # The process dies between the engine's commit and the notices: the escalation and its event
     # exist, its notices do not.

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from escalations.actions import action_accept, action_note, action_reassign
 from escalations.models import AuditEntry, OdooAction
-from escalations.outbox import backoff, outbox_send, outbox_sweep
+from escalations.outbox.send import backoff, outbox_send
+from escalations.outbox.sweep import outbox_sweep
 from tests.conftest import API_KEY
 from tests.outbox_helpers import drain, free_agent, notes, odoo_ticket
 

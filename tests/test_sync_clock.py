@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from escalations.business_hours import calendar_from_model
 from escalations.models import (
     CalendarLeave,
     EscalationPolicy,
@@ -20,6 +19,7 @@ from escalations.models import (
     TicketStageChange,
     WorkingCalendar,
 )
+from escalations.sla.calendars import calendar_from_model
 from escalations.sync.mapping import odoo_datetime
 from escalations.sync.run import sync_odoo
 from tests.calendar_helpers import create_person_on_leave, create_two_week_calendar

@@ -102,7 +102,7 @@ def test_the_admins_get_one_email_per_refusal(odoo, settings, smtp, admins):
 
 @ODOO_18
 def test_the_email_is_claimed_once_even_by_two_workers(odoo, smtp, admins):
-    from escalations.key_refusal import key_refusal_notify
+    from escalations.sync.key_refusal import key_refusal_notify
 
     sync_odoo(full=True)
     odoo.state.expire_api_key(API_KEY)

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalations.engine import EscalationError, escalation_raise_manual, evaluate_escalations
-from escalations.freshness import sync_health
 from escalations.models import Escalation, SyncState, Ticket
+from escalations.sync.health import sync_health
 from escalations.sync.run import sync_odoo
 from tests.wall_factories import EscalationFactory, team_policy, wall_display
 

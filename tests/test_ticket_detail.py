@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from escalations.engine import escalation_accept, escalation_deescalate, escalation_raise_manual
 from escalations.models import SlaStatus, SyncState
-from escalations.notice_email import ticket_dashboard_url
+from escalations.notices.email import ticket_dashboard_url
 from tests.factories import EscalationPolicyFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from dashboard.feed import feed_version, queue_feed
-from escalations.freshness import sync_health
 from escalations.models import Team
 from escalations.queue import escalation_queue
+from escalations.sync.health import sync_health
 from escalations.walls import display_team_ids, wall_display_check, wall_display_seen
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500

@@ -10,7 +10,7 @@ The order matters:
    those emails, never the escalation or its history.
 Each step is a few set-based statements whose number depends on the triggers, never on the
 tickets; each step commits on its own with its events and its markers for Odoo (outbox rows,
-escalations.markers), so a crash loses no history and no marker.
+escalations.outbox.markers), so a crash loses no history and no marker.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from escalations.notices import notice_create_for_evaluation
+from escalations.notices.create import notice_create_for_evaluation
 
 from .progress import escalations_end, escalations_move_up
 from .raise_ import escalations_raise

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from escalations.models import EndReason, Escalation, EscalationEvent, EscalationLevel, Ticket, Trigger
-from escalations.notices import notice_create_for_events
+from escalations.notices.create import notice_create_for_events
 
 Kind = EscalationEvent.Kind
 

@@ -2,7 +2,7 @@
 
 Like the events (escalations.engine.events), each write finds its rows by its run token, in the same
 transaction, so the outbox rows follow exactly the escalations that write changed, and commit with
-them. Only levels with a marker give rows; the payload is the one escalations.markers.marker_payload
+them. Only levels with a marker give rows; the payload is the one escalations.outbox.markers.marker_payload
 builds for a person's action, built here in SQL.
 """
 

@@ -5,7 +5,7 @@ local wall-clock hours in the calendar's time zone; leaves are UTC intervals.
 
 A two-week calendar (Odoo's `two_weeks_calendar`) alternates two schedules: each attendance belongs to
 the first or the second week, by the parity of the week counted from Monday 1 January of year 1
-(Odoo's `get_week_type`, `escalations.business_hours.week_type`).
+(Odoo's `get_week_type`, `escalations.sla.working_time.week_type`).
 """
 
 from zoneinfo import available_timezones

@@ -86,7 +86,7 @@ class EscalationEvent(models.Model):
         ACCEPTED = "accepted", "Accepted"
         DE_ESCALATED = "de_escalated", "De-escalated"
         ENDED = "ended", "Ended"
-        # Odoo refused the write-back of an accept (escalations.rollback): the escalation waits again.
+        # Odoo refused the write-back of an accept (escalations.outbox.rollback): the escalation waits again.
         ACCEPT_UNDONE = "accept_undone", "Acceptance undone"
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")

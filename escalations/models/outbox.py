@@ -22,7 +22,7 @@ class OdooAction(models.Model):
         DE_ESCALATE = "de_escalate", "De-escalate"
         ESCALATE = "escalate", "Escalate"
         NOTE = "note", "Note"
-        # The level's tag and priority set on the ticket in Odoo (escalations.markers): no note.
+        # The level's tag and priority set on the ticket in Odoo (escalations.outbox.markers): no note.
         MARK = "mark", "Escalation marker"
 
     class State(models.TextChoices):
@@ -47,8 +47,9 @@ class OdooAction(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # {"values": {Odoo field: value} to `write`, "note": the chatter note's HTML,
-    #  "undo": what to undo in the console if Odoo refuses (escalations.rollback)}
-    # A MARK carries {"mark": {"add": tag, "remove": tag, "priority": key}} instead (escalations.markers).
+    #  "undo": what to undo in the console if Odoo refuses (escalations.outbox.rollback)}
+    # A MARK carries {"mark": {"add": tag, "remove": tag, "priority": key}} instead
+    # (escalations.outbox.markers).
     payload = models.JSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -123,7 +123,7 @@ class EscalationLevel(models.Model):
     remind_after = models.DurationField(
         null=True, blank=True, help_text="remind the recipients once when still unaccepted after this"
     )
-    # -- the marker in Odoo, so that agents see the escalation there (escalations.markers) --
+    # -- the marker in Odoo, so that agents see the escalation there (escalations.outbox.markers) --
     odoo_tag_name = models.CharField(
         "tag in Odoo", max_length=64, blank=True,
         help_text="set this tag on the ticket in Odoo while it is escalated here (e.g. Escalated L2)",

@@ -5,6 +5,8 @@
 - rules: each team's policy as the clock needs it;
 - refresh: TicketClock rows for the engine, written in batches;
 - reading: one ticket's SLA, readable, for pages and notices.
+- working_time: a weekly schedule minus leaves, and arithmetic on it; calendars: the mirrored
+  working calendars as such schedules.
 """
 
 from .reading import DeadlineReading, SlaReading, ticket_sla

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from escalations.business_hours import Span, WorkingHours, always
-
 from .state import RiskRule
+from .working_time import Span, WorkingHours, always
 
 RUNNING, PAUSED_STATUS = "running", "paused"  # SlaStatus.State values
 ODOO, POLICY = "odoo", "policy"  # TicketClock.Source values

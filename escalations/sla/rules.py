@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from escalations.business_hours import load_calendars
 from escalations.models import EscalationPolicy, Team, WorkingCalendar
 
+from .calendars import load_calendars
 from .compute import NO_POLICY, PolicyRules
 from .state import RiskRule
 

@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from escalations.key_refusal import key_refusal_notify
 from escalations.models import Agent, Stage, SyncState, Tag, Team, Ticket
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
 from escalations.sla.refresh import refresh_clocks
+from escalations.sync.key_refusal import key_refusal_notify
 
 from . import calendars, mapping, store
 from .mapping import to_odoo_datetime

@@ -18,7 +18,7 @@ from escalations.actions import (
 )
 from escalations.engine import EscalationChanged
 from escalations.models import AuditEntry, EndReason, Escalation, OdooAction, Team, Ticket
-from escalations.outbox import WAITING_FOR_OLDER
+from escalations.outbox.send import WAITING_FOR_OLDER
 from escalations.permissions import ActionDenied
 from escalations.sync.run import sync_odoo
 from tests.conftest import FLAVOURS

@@ -9,7 +9,7 @@ import pytest
 
 from escalations.actions import action_accept, action_deescalate, action_escalate, action_note
 from escalations.models import Escalation, OdooAction, SyncState, Ticket
-from escalations.outbox import outbox_send
+from escalations.outbox.send import outbox_send
 from escalations.sync.run import sync_odoo
 from tests.conftest import FLAVOURS
 from tests.factories import EscalationPolicyFactory

@@ -9,7 +9,7 @@ import pytest
 from escalations.actions import action_accept, action_deescalate, action_escalate, action_reassign
 from escalations.engine import escalation_accept, escalation_move, evaluate_escalations
 from escalations.models import AuditEntry, EndReason, Escalation, EscalationEvent, OdooAction, Team, Ticket
-from escalations.outbox import outbox_send
+from escalations.outbox.send import outbox_send
 from escalations.sync.run import sync_odoo
 from tests.outbox_helpers import free_agent, level_member_who_accepts_by_reassign, odoo_ticket
 

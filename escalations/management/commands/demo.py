@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from escalations.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.engine import evaluate_escalations
+from escalations.management.demo_data import demo_logins_ensure, demo_policies_ensure
 from escalations.odoo.errors import OdooError
 from escalations.sla import refresh_clocks
 from escalations.sync.run import sync_odoo

@@ -1,7 +1,7 @@
 """Working time: a weekly schedule in a time zone, minus leaves, and arithmetic on it.
 
-Pure code, no ORM except `calendar_from_model`, so the SLA clock can plan thousands of deadlines per
-refresh from calendars loaded once.
+Pure code, no ORM (escalations.sla.calendars loads the mirrored calendars into it), so the SLA clock
+can plan thousands of deadlines per refresh from calendars loaded once.
 
 Attendances are local wall-clock hours (8.5 = 08:30, 24 = the next midnight); `hour_to <= hour_from`
 means the span runs past midnight into the next day (a 22:00-06:00 night shift). Each span is built
@@ -12,7 +12,7 @@ results are UTC.
 
 Two-week calendars: an attendance with a week type counts only in weeks of that parity (`week_type`),
 judged on the local day it starts, as Odoo does. A calendar's working time never loses one person's
-time off: `calendar_from_model` leaves out leaves that carry a resource, as Odoo's calendar-level
+time off: escalations.sla.calendars leaves out leaves that carry a resource, as Odoo's calendar-level
 planning (`plan_hours` with no resource) does.
 """
 
@@ -143,46 +143,6 @@ class WorkingHours:
 def always(tz: str = "UTC") -> WorkingHours:
     """Round the clock, every day: for deadlines with no calendar to follow."""
     return WorkingHours(tz=tz, attendances=[Attendance(d, 0, 24) for d in range(7)])
-
-
-def calendar_from_model(calendar, *, shared_leaves: Iterable[Span] | None = None) -> WorkingHours:
-    """A WorkingHours from a WorkingCalendar row, with its attendances and its leaves for everyone.
-
-    Three queries at most: attendances and leaves (none when prefetched with
-    `prefetch_related("attendances", "leaves")`), and the leaves shared by every calendar (Odoo's
-    public holidays with no calendar), none when the caller passes them in `shared_leaves`.
-    """
-    if shared_leaves is None:
-        shared_leaves = shared_calendar_leaves()
-    attendances = [
-        Attendance(
-            a.weekday, a.hour_from, a.hour_to, a.date_from, a.date_to,
-            # Odoo 17+ files an empty week type of a two-week calendar under the first week (int(False)).
-            week_type=(a.week_type or 0) if calendar.two_weeks else None,
-        )
-        for a in calendar.attendances.all()
-    ]
-    # Filtered here, not in SQL, so that prefetched leaves cost no query.
-    leaves = [(lv.starts_at, lv.ends_at) for lv in calendar.leaves.all() if lv.resource_odoo_id is None]
-    return WorkingHours(tz=calendar.tz, attendances=attendances, leaves=leaves + list(shared_leaves))
-
-
-def load_calendars(*, ids: Iterable[int] | None = None) -> dict[int, WorkingHours]:
-    """WorkingHours by WorkingCalendar pk, all calendars or the given ones, in four queries."""
-    from escalations.models import WorkingCalendar  # here, so the arithmetic above imports no Django
-
-    calendars = WorkingCalendar.objects.prefetch_related("attendances", "leaves")
-    if ids is not None:
-        calendars = calendars.filter(pk__in=list(ids))
-    shared = shared_calendar_leaves()
-    return {cal.pk: calendar_from_model(cal, shared_leaves=shared) for cal in calendars}
-
-
-def shared_calendar_leaves() -> list[Span]:
-    from escalations.models import CalendarLeave  # here, so the arithmetic above imports no Django
-
-    everyone = CalendarLeave.objects.filter(calendar__isnull=True, resource_odoo_id__isnull=True)
-    return list(everyone.values_list("starts_at", "ends_at"))
 
 
 def _zone(name: str) -> ZoneInfo:

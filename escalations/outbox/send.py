@@ -7,7 +7,7 @@
   3. read the ticket in Odoo. If an earlier attempt may have reached Odoo (`odoo_before` is set: its
      answer was lost, or its worker killed) and Odoo holds the values the action writes, that is the
      action's own effect: it is neither held nor written again. Otherwise, unless the lead confirmed,
-     a watched field (escalations.outbox_watch) that Odoo holds differently from what the lead saw, and
+     a watched field (escalations.outbox.watch) that Odoo holds differently from what the lead saw, and
      not as this action writes it, makes the action `stale`, with what changed; so does a page older
      than the mirror the action was made from. A moved write_date alone never does;
   4. record `odoo_before` (Odoo's values before the write), then write the fields;
@@ -16,15 +16,13 @@
      the action meant (its assignment rules; the row says what it kept, and an acceptance the ticket
      did not follow is undone), or `awaiting_retry` with a capped backoff for OdooUnavailable, or
      `failed` with Odoo's reason in plain words for every other OdooError, rolling back what the action
-     changed in the console in the same transaction (escalations.rollback).
+     changed in the console in the same transaction (escalations.outbox.rollback).
 A lead's cancel of an action that may have reached Odoo comes here too (`cancelled_by` set): the outbox
 checks Odoo first; if Odoo holds it (its values, or its note), it is completed and stands, else it is
 cancelled and its acceptance undone.
-A marker (kind MARK, escalations.markers) skips steps 3 to 5: it is the engine's, not a page a lead saw,
-it only adds a tag and raises a priority (a repeat changes nothing), and it posts no note
-(escalations.outbox_marker).
-`outbox_sweep()` runs on beat: it re-queues rows left inflight past the lease (a killed worker) and
-enqueues rows whose retry time has come.
+A marker (kind MARK, escalations.outbox.markers) skips steps 3 to 5: it is the engine's, not a page a
+lead saw, it only adds a tag and raises a priority (a repeat changes nothing), and it posts no note.
+The sweeper (escalations.outbox.sweep) hands on what a dead worker or a lost task left.
 """
 
 from __future__ import annotations
@@ -50,8 +48,9 @@ from escalations.odoo.errors import (
     OdooRejected,
     OdooUnavailable,
 )
-from escalations.outbox_marker import marker_values
-from escalations.outbox_watch import (
+from escalations.outbox.markers import marker_values
+from escalations.outbox.rollback import action_roll_back
+from escalations.outbox.watch import (
     WATCHED,
     Values,
     effect,
@@ -60,7 +59,6 @@ from escalations.outbox_watch import (
     odoo_values,
     stale_changes,
 )
-from escalations.rollback import action_roll_back
 from escalations.sync.mapping import odoo_datetime
 
 logger = logging.getLogger(__name__)
@@ -357,27 +355,3 @@ def _assignee_not_kept(action: OdooAction, result: _Result) -> bool:
     writes = action.payload.get("values") or {}
     after = result.fields.get("applied_values") or {}
     return "user_id" in writes and not holds(after, {"user_id": writes["user_id"]})
-
-
-@dataclasses.dataclass
-class SweepResult:
-    requeued: int
-    enqueued: int
-
-
-def outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepResult:
-    """Re-queue actions stuck inflight past the lease; enqueue the ones whose time has come."""
-    now = now or timezone.now()
-    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    requeued = OdooAction.objects.filter(state=State.INFLIGHT, inflight_since__lt=now - lease).update(
-        state=State.QUEUED, inflight_since=None, next_attempt_at=now,
-        last_error="The sending worker stopped; trying again.",
-    )
-    due = list(OdooAction.objects.filter(state__in=OdooAction.SENDABLE_STATES).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    ).order_by("pk").values_list("pk", flat=True)[:limit])
-    for pk in due:
-        enqueue(SEND_ODOO_ACTION, pk)
-    if requeued or due:
-        logger.info("Outbox sweep: %s re-queued, %s enqueued", requeued, len(due))
-    return SweepResult(requeued=requeued, enqueued=len(due))
