@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from escalations.models import SlaStatus, SyncState, Ticket
 from escalations.odoo.errors import OdooUnavailable
+from escalations.odoo.values import odoo_datetime
 from escalations.sync import store as sync_store
-from escalations.sync.mapping import odoo_datetime
 from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY, FLAVOURS
 

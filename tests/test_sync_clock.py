@@ -19,8 +19,8 @@ from escalations.models import (
     TicketStageChange,
     WorkingCalendar,
 )
+from escalations.odoo.values import odoo_datetime
 from escalations.sla.calendars import calendar_from_model
-from escalations.sync.mapping import odoo_datetime
 from escalations.sync.run import sync_odoo
 from tests.calendar_helpers import create_person_on_leave, create_two_week_calendar
 from tests.conftest import FLAVOURS, T0

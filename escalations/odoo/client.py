@@ -21,6 +21,7 @@ from django.conf import settings
 
 from escalations.backoff import capped_backoff
 
+from . import names
 from .errors import (
     OdooAccessDenied,
     OdooAuthError,
@@ -181,7 +182,7 @@ class OdooClient:
     def _check_internal_user(self) -> None:
         """One read of the user's `share` flag: a portal user would see its notes escaped (Odoo 17+
         honours `body_is_html` only for internal users) and most tickets hidden by record rules."""
-        rows = self.read("res.users", [self.uid], ["share"])
+        rows = self.read(names.USER, [self.uid], ["share"])
         if rows and rows[0].get("share"):
             raise OdooUserNotInternal(
                 f"Odoo's user {self.config.user} (ODOO_USER) is a portal user, not an internal user: Odoo "

@@ -6,6 +6,8 @@
 
 from django.conf import settings
 
+from . import names
+
 
 def record_url(model: str, record_id: int, *, server_version: str, base_url: str | None = None) -> str:
     base = (base_url or settings.ODOO_WEB_URL).rstrip("/")
@@ -15,7 +17,7 @@ def record_url(model: str, record_id: int, *, server_version: str, base_url: str
 
 
 def ticket_url(ticket_id: int, *, server_version: str) -> str:
-    return record_url("helpdesk.ticket", ticket_id, server_version=server_version)
+    return record_url(names.TICKET, ticket_id, server_version=server_version)
 
 
 def _uses_odoo_router(server_version: str) -> bool:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from . import names
 from .client import OdooClient, major_version
 from .errors import OdooAccessDenied, OdooRejected
-
-ENTERPRISE = "enterprise"
-OCA = "oca"
+from .names import ENTERPRISE, OCA
 
 # Our name for a ticket fact -> the Odoo field, per flavour. Absent fields are dropped at detection.
 _TICKET_FIELDS = {
@@ -48,11 +47,6 @@ _COMMON_TICKET_FIELDS = {
     "sla_deadline": "sla_deadline",
 }
 
-_MODELS = {
-    ENTERPRISE: {"team": "helpdesk.team", "stage": "helpdesk.stage", "tag": "helpdesk.tag"},
-    OCA: {"team": "helpdesk.ticket.team", "stage": "helpdesk.ticket.stage", "tag": "helpdesk.ticket.tag"},
-}
-
 # Fields the console reads of the small models; intersected with what fields_get reports.
 _TEAM_FIELDS = ["name", "active", "use_sla", "resource_calendar_id", "write_date"]
 _STAGE_FIELDS = ["name", "sequence", "fold", "closed", "active", "write_date"]
@@ -71,8 +65,8 @@ _ATTENDANCE_FIELDS = [
 _LEAVE_FIELDS = ["calendar_id", "name", "date_from", "date_to", "resource_id", "time_type"]
 _SLA_FIELDS = {
     # Enterprise helpdesk.sla.status / OCA 17-18 helpdesk.ticket.sla
-    "helpdesk.sla.status": ["ticket_id", "sla_id", "deadline", "reached_datetime", "status"],
-    "helpdesk.ticket.sla": ["ticket_id", "sla_id", "deadline", "state"],
+    names.HELPDESK[ENTERPRISE]["sla"]: ["ticket_id", "sla_id", "deadline", "reached_datetime", "status"],
+    names.HELPDESK[OCA]["sla"]: ["ticket_id", "sla_id", "deadline", "state"],
 }
 
 
@@ -119,19 +113,19 @@ def _present(wanted: list[str], available: dict) -> list[str]:
 
 def detect_schema(client: OdooClient) -> HelpdeskSchema:
     """Ask Odoo which helpdesk it runs (one `fields_get` per model the sync reads)."""
-    ticket = client.fields_get("helpdesk.ticket")
+    ticket = client.fields_get(names.TICKET)
     team_relation = ticket.get("team_id", {}).get("relation", "")
-    flavour = OCA if team_relation == "helpdesk.ticket.team" else ENTERPRISE
-    models = _MODELS[flavour]
+    flavour = OCA if team_relation == names.HELPDESK[OCA]["team"] else ENTERPRISE
+    models = names.HELPDESK[flavour]
 
     wanted = {**_COMMON_TICKET_FIELDS, **_TICKET_FIELDS[flavour]}
     ticket_fields = {ours: theirs for ours, theirs in wanted.items() if theirs in ticket}
 
     sla_model = ""
     if "sla_status_ids" in ticket:
-        sla_model = "helpdesk.sla.status"
+        sla_model = names.HELPDESK[ENTERPRISE]["sla"]
     elif "ticket_sla_ids" in ticket:
-        sla_model = "helpdesk.ticket.sla"
+        sla_model = names.HELPDESK[OCA]["sla"]  # 17/18; 16 has none
     sla_fields = []
     if sla_model:
         sla_fields = _present(_SLA_FIELDS[sla_model], client.fields_get(sla_model))
@@ -150,7 +144,7 @@ def detect_schema(client: OdooClient) -> HelpdeskSchema:
         team_fields=_present(_TEAM_FIELDS, client.fields_get(models["team"])),
         stage_fields=_present(_STAGE_FIELDS, client.fields_get(models["stage"])),
         tag_fields=_present(_TAG_FIELDS, client.fields_get(models["tag"])),
-        user_fields=_present(_USER_FIELDS, client.fields_get("res.users")),
+        user_fields=_present(_USER_FIELDS, client.fields_get(names.USER)),
         sla_model=sla_model,
         sla_fields=sla_fields,
         **_calendar_fields(client),
@@ -160,9 +154,9 @@ def detect_schema(client: OdooClient) -> HelpdeskSchema:
 def _calendar_fields(client: OdooClient) -> dict[str, list[str]]:
     """The calendar models' fields (three `fields_get`), or none if this user may not read them."""
     try:
-        calendar = _present(_CALENDAR_FIELDS, client.fields_get("resource.calendar"))
-        attendance = _present(_ATTENDANCE_FIELDS, client.fields_get("resource.calendar.attendance"))
-        leave = _present(_LEAVE_FIELDS, client.fields_get("resource.calendar.leaves"))
+        calendar = _present(_CALENDAR_FIELDS, client.fields_get(names.CALENDAR))
+        attendance = _present(_ATTENDANCE_FIELDS, client.fields_get(names.ATTENDANCE))
+        leave = _present(_LEAVE_FIELDS, client.fields_get(names.LEAVE))
     except (OdooAccessDenied, OdooRejected):
         return {}
     return {"calendar_fields": calendar, "attendance_fields": attendance, "leave_fields": leave}

@@ -39,6 +39,7 @@ from django.utils import timezone
 from escalations.backoff import capped_backoff
 from escalations.enqueue import SEND_ODOO_ACTION, enqueue, enqueue_on_commit
 from escalations.models import AuditEntry, OdooAction
+from escalations.odoo import tickets
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.errors import (
     OdooAccessDenied,
@@ -48,6 +49,7 @@ from escalations.odoo.errors import (
     OdooRejected,
     OdooUnavailable,
 )
+from escalations.odoo.values import odoo_datetime
 from escalations.outbox.markers import marker_values
 from escalations.outbox.rollback import action_roll_back
 from escalations.outbox.watch import (
@@ -59,13 +61,11 @@ from escalations.outbox.watch import (
     odoo_values,
     stale_changes,
 )
-from escalations.sync.mapping import odoo_datetime
 
 logger = logging.getLogger(__name__)
 
 State = OdooAction.State
 Kind = OdooAction.Kind
-TICKET_MODEL = "helpdesk.ticket"
 WAIT_FOR_OLDER = timedelta(seconds=2)
 # Shown on the row: a ticket's actions apply in order, so one waits while an earlier one is stale
 # (for its lead to confirm or cancel) or still on its way.
@@ -146,17 +146,11 @@ def _expected(action: OdooAction) -> tuple[Values, bool]:
 
 
 def _read_ticket(client: OdooClient, ticket_id: int, extra: tuple[str, ...] = ()) -> dict:
-    rows = client.read(TICKET_MODEL, [ticket_id], ["write_date", "active", *WATCHED, *extra])
-    if not rows:
-        raise OdooRecordGone("The ticket was deleted in Odoo.")
-    return rows[0]
+    return tickets.ticket_read(client, ticket_id, ["write_date", "active", *WATCHED, *extra])
 
 
 def _find_note(client: OdooClient, action: OdooAction) -> int | None:
-    domain = [("model", "=", TICKET_MODEL), ("res_id", "=", action.ticket_id),
-              ("body", "ilike", str(action.action_uid))]
-    found = client.search_read("mail.message", domain, ["id"], limit=1)
-    return found[0]["id"] if found else None
+    return tickets.note_find(client, action.ticket_id, uid=str(action.action_uid))
 
 
 @dataclasses.dataclass
@@ -194,7 +188,7 @@ def _apply(client: OdooClient, action: OdooAction) -> _Result:
         if not _mine(action).update(odoo_before=before):
             raise _HandedOn
         if writes:
-            client.write(TICKET_MODEL, [action.ticket_id], writes)
+            tickets.ticket_write(client, action.ticket_id, writes)
     return _finish(client, action, before=before, writes=writes)
 
 
@@ -203,7 +197,7 @@ def _finish(client: OdooClient, action: OdooAction, *, before: Values, writes: d
     """Post the note unless Odoo has it, read the ticket back, and say what Odoo kept."""
     message_id = _find_note(client, action)
     if message_id is None and action.payload.get("note"):
-        message_id = client.message_post(TICKET_MODEL, action.ticket_id, body=action.payload["note"])
+        message_id = tickets.note_post(client, action.ticket_id, body=action.payload["note"])
     after = _read_ticket(client, action.ticket_id)
     after_values = odoo_values(after)
     return _Result(kept=kept_by_odoo(before, after_values, writes) if writes else [], note=note, fields={
@@ -234,7 +228,7 @@ def _apply_marker(client: OdooClient, action: OdooAction) -> _Result:
     if not values:
         # Nothing written: the ticket's write_date is not ours, and must not count as seen (_expected).
         return _Result(fields={"odoo_message_id": None, "applied_write_date": None, "applied_values": None})
-    client.write(TICKET_MODEL, [action.ticket_id], values)
+    tickets.ticket_write(client, action.ticket_id, values)
     after = _read_ticket(client, action.ticket_id)
     return _Result(fields={
         "odoo_message_id": None, "applied_write_date": odoo_datetime(after["write_date"]),

@@ -17,7 +17,7 @@ and an id compared; the values an action writes are plain ids.
 from __future__ import annotations
 
 from escalations.models import Agent, Team, Ticket
-from escalations.sync.mapping import m2o_id, m2o_name
+from escalations.odoo.values import m2o_id, m2o_name
 
 # The fields shown to the lead when a ticket changed in Odoo since they loaded it.
 WATCHED = {"user_id": "assignee", "team_id": "team", "stage_id": "stage", "priority": "priority",

@@ -22,10 +22,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from escalations.models import CalendarAttendance, CalendarLeave, Team, WorkingCalendar
+from escalations.odoo import names
 from escalations.odoo.client import OdooClient
 from escalations.odoo.schema import HelpdeskSchema
-
-from .mapping import m2o_id, m2o_name, odoo_datetime, text, to_odoo_datetime
+from escalations.odoo.values import m2o_id, m2o_name, odoo_datetime, text, to_odoo_datetime
 
 # Older leaves cannot move a deadline of a ticket the console still shows.
 LEAVES_SINCE = timedelta(days=400)
@@ -41,15 +41,15 @@ def sync_calendars(client: OdooClient, schema: HelpdeskSchema, *, full: bool, no
     if not wanted:
         return 0
     ids = sorted(wanted)
-    calendars = client.read("resource.calendar", ids, schema.calendar_fields)
+    calendars = client.read(names.CALENDAR, ids, schema.calendar_fields)
     if not calendars:  # deleted in Odoo: nothing more to read
         return 0
     ids = [c["id"] for c in calendars]
     attendances = client.search_read(
-        "resource.calendar.attendance", [("calendar_id", "in", ids)], schema.attendance_fields
+        names.ATTENDANCE, [("calendar_id", "in", ids)], schema.attendance_fields
     )
     leaves = client.search_read(
-        "resource.calendar.leaves", _leave_domain(ids, schema, now), schema.leave_fields
+        names.LEAVE, _leave_domain(ids, schema, now), schema.leave_fields
     )
     save_calendars(calendars, attendances, leaves)
     return len(calendars)

@@ -11,33 +11,12 @@ more than writing it.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 
 from escalations.models import SlaStatus
+from escalations.odoo import names
 from escalations.odoo.schema import HelpdeskSchema
-
-
-def odoo_datetime(value) -> datetime | None:
-    if not value:
-        return None
-    # fromisoformat reads Odoo's "YYYY-MM-DD HH:MM:SS" many times faster than strptime.
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def to_odoo_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def m2o_id(value) -> int | None:
-    return value[0] if value else None
-
-
-def m2o_name(value) -> str:
-    return value[1] if value else ""
-
-
-def text(value) -> str:
-    return value or ""
+from escalations.odoo.values import m2o_id, m2o_name, odoo_datetime, text
 
 
 def team_row(row: dict) -> dict:
@@ -136,7 +115,7 @@ def customer_row(row: dict, schema: HelpdeskSchema) -> dict | None:
 
 def sla_status_row(row: dict, model: str) -> dict:
     deadline = odoo_datetime(row.get("deadline"))
-    if model == "helpdesk.sla.status":  # Enterprise
+    if model == names.HELPDESK[names.ENTERPRISE]["sla"]:
         reached = odoo_datetime(row.get("reached_datetime"))
         if reached:
             late = deadline is not None and reached > deadline

@@ -28,11 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from escalations.odoo import names
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAccessDenied
 from escalations.odoo.schema import HelpdeskSchema
-
-from .mapping import odoo_datetime, to_odoo_datetime
+from escalations.odoo.values import odoo_datetime, to_odoo_datetime
 
 SECOND = timedelta(seconds=1)
 BY_WRITE_DATE = "write_date asc, id asc"
@@ -132,7 +132,7 @@ class PageReader:
     def read_page(self, position: Position) -> tuple[Page, Position | None]:
         """The page at `position`, and the position after it (None: nothing more to read)."""
         rows = self.client.search_read(
-            "helpdesk.ticket", position.domain(), self.fields, order=position.order,
+            names.TICKET, position.domain(), self.fields, order=position.order,
             limit=self.page_size, active_test=False,
         )
         full = len(rows) >= self.page_size
@@ -152,7 +152,7 @@ class PageReader:
         wanted = {
             "team": (s.team_model, s.team_fields, self._m2o_ids(rows, "team")),
             "stage": (s.stage_model, s.stage_fields, self._m2o_ids(rows, "stage")),
-            "agent": ("res.users", s.user_fields, self._m2o_ids(rows, "assignee")),
+            "agent": (names.USER, s.user_fields, self._m2o_ids(rows, "assignee")),
             "tag": (s.tag_model, s.tag_fields, self._m2m_ids(rows, "tags")),
         }
         fetched = {}

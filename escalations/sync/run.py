@@ -18,14 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from escalations.models import Agent, Stage, SyncState, Tag, Team, Ticket
+from escalations.odoo import names
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
+from escalations.odoo.values import odoo_datetime, to_odoo_datetime
 from escalations.sla.refresh import refresh_clocks
 from escalations.sync.key_refusal import key_refusal_notify
 
 from . import calendars, mapping, store
-from .mapping import to_odoo_datetime
 from .pages import PageReader, Position
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
     store.save_stages(read(schema.stage_model, schema.stage_fields))
     store.save_tags(read(schema.tag_model, schema.tag_fields))
     share = [("share", "=", False)] if "share" in schema.user_fields else []
-    store.save_agents(read("res.users", schema.user_fields, share))
+    store.save_agents(read(names.USER, schema.user_fields, share))
 
 
 def _sync_ticket_pages(
@@ -208,7 +209,7 @@ def _detect_deletions(client: OdooClient, now) -> tuple[set[int], int, set[int]]
     """
     mirrored = Ticket.objects.filter(deleted_at__isnull=True)
     visible = mirrored.filter(invisible_since__isnull=True)
-    remote_count = client.call("helpdesk.ticket", "search_count", [[]], {"context": {"active_test": False}})
+    remote_count = client.call(names.TICKET, "search_count", [[]], {"context": {"active_test": False}})
     local_count = visible.count()
     if remote_count == local_count or (
         remote_count > local_count and not mirrored.filter(invisible_since__isnull=False).exists()
@@ -216,7 +217,7 @@ def _detect_deletions(client: OdooClient, now) -> tuple[set[int], int, set[int]]
         # More in Odoo and nothing hidden: tickets created since the pages were read. Creations can
         # also hide deletions; the hourly full reconciliation catches those.
         return set(), 0, set()
-    remote_ids = set(client.search("helpdesk.ticket", [], active_test=False))
+    remote_ids = set(client.search(names.TICKET, [], active_test=False))
     local_ids = set(visible.values_list("odoo_id", flat=True))
     gone, hidden = _confirm_missing(client, local_ids - remote_ids, now)
     return gone, hidden, remote_ids - local_ids
@@ -234,7 +235,7 @@ def _confirm_missing(client: OdooClient, ids: set[int], now) -> tuple[set[int], 
     ticket gone. Returns the ids marked deleted and the number newly marked invisible."""
     ordered, existing = sorted(ids), set()
     for start in range(0, len(ordered), EXISTS_BATCH):
-        existing.update(client.call("helpdesk.ticket", "exists", [ordered[start : start + EXISTS_BATCH]]))
+        existing.update(client.call(names.TICKET, "exists", [ordered[start : start + EXISTS_BATCH]]))
     gone = ids - existing
     _mark_deleted(gone, now)
     return gone, _mark_invisible(existing, now)
@@ -266,11 +267,11 @@ def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *
     from the oldest one's second (rows that did not change are not written); returns the ids saved."""
     write_field = schema.ticket_fields["write_date"]
     rows = client.search_read(
-        "helpdesk.ticket", [("id", "in", sorted(ids))], [write_field], active_test=False
+        names.TICKET, [("id", "in", sorted(ids))], [write_field], active_test=False
     )
     if not rows:
         return set()
-    oldest = min(mapping.odoo_datetime(r[write_field]) for r in rows)
+    oldest = min(odoo_datetime(r[write_field]) for r in rows)
     _, saved = _sync_ticket_pages(
         client, schema, result, start=Position(oldest), now=now, rewrite_all=False, lease_owner=lease_owner
     )
