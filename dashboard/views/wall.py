@@ -6,23 +6,25 @@ so nothing can be done from the screen, and a stolen URL shows only what the roo
 An open screen polls every WALL_POLL_SECONDS with the version it shows (static/js/wall.js adds it):
 1. unchanged: 204 and no body, which htmx does not swap;
 2. changed: the `live` fragment, swapped into the page;
-3. token revoked or replaced: the `ended` fragment with status 286, which htmx swaps and then stops
-   polling. A 403 would be truer, but htmx 2 swaps no 4xx by default, and the screen would go on
-   showing a queue it may no longer see. A full page load gets the honest 403 (revoked) or 404.
+3. token revoked or replaced: the `ended` fragment with htmx's "stop polling" status (286), which
+   htmx swaps and then stops polling. A 403 would be truer, but htmx 2 swaps no 4xx by default, and
+   the screen would go on showing a queue it may no longer see. A full page load gets the honest 403
+   (revoked) or 404.
 """
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
+from django_htmx.http import HttpResponseStopPolling
 
 from escalations.walls import TokenCheck, WallData, wall_data, wall_display_check, wall_display_seen
 
 PAGE = "wall/wall.html"
 ENDED = "wall/ended.html"
-STOP_POLLING = 286  # htmx's status for "swap this, then stop polling"
 
 
 @require_safe
@@ -60,7 +62,7 @@ def _context(data: WallData) -> dict:
 def _ended(request, check: TokenCheck) -> HttpResponse:
     context = {"revoked": check.revoked}
     if request.htmx:
-        return render(request, f"{ENDED}#ended", context, status=STOP_POLLING)
+        return HttpResponseStopPolling(render_to_string(f"{ENDED}#ended", context, request=request))
     return render(request, ENDED, context, status=403 if check.revoked else 404)
 
 
