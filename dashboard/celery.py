@@ -1,6 +1,7 @@
 """The Celery app and the whole beat schedule, in one place."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -9,6 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def make_broker_folders(sender, **kwargs):
+    """The folder broker (the default, with no broker server) needs its folders before the first task
+    is sent or read: made here, once the app has read its configuration, in the web process and the
+    worker alike."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 @app.on_after_finalize.connect

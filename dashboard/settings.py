@@ -3,7 +3,12 @@
 Every setting comes from the environment, with an embedded default that runs the demo: SQLite, Celery
 on a folder-based broker (no server) and the bundled Odoo simulator on 127.0.0.1:8069. `.env.example`
 lists every variable. DEBUG is off unless asked for (`make demo` and the test settings ask), and there
-is no default production secret: without SECRET_KEY the app only starts with DEBUG on.
+is no default production secret: without SECRET_KEY the app only starts with DEBUG on. Each secret may
+also come from a file, NAME_FILE (Docker's and systemd's credentials), instead of the environment.
+
+Loading these settings writes nothing: the folders under VAR_DIR are made where they are used (the
+SQLite backend makes its file's folder, the Celery app the folder broker's, collectstatic STATIC_ROOT,
+the demo its own).
 """
 
 import os
@@ -27,6 +32,19 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or read from the file NAME_FILE names (its trailing newline dropped)."""
+    path = os.environ.get(f"{name}_FILE", "")
+    if not path:
+        return os.environ.get(name, "") or default
+    if os.environ.get(name):
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{name}_FILE: cannot read {path} ({exc})") from None
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -40,7 +58,7 @@ def env_int(name: str, default: int) -> int:
 # Off unless asked for: an installation that forgets it must not show debug pages (with the URL list
 # and settings) to anyone who asks for a missing ticket.
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -115,14 +133,15 @@ TEMPLATES = [
 ]
 
 # SQLite by default (a file under var/), PostgreSQL or anything dj-database-url reads when set.
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        env_secret("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, making the folder of its file when it first connects (var/ is not in the repository).
+    DATABASES["default"]["ENGINE"] = "dashboard.sqlite3"
     # The web process, the worker and beat share one file: wait for locks instead of failing at once,
     # and take the write lock at BEGIN so that two writers never deadlock on upgrade.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -146,8 +165,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start without it
+STATIC_ROOT = VAR_DIR / "staticfiles"  # made by collectstatic (and the demo)
 
 # --- Odoo -------------------------------------------------------------------------------------------
 # The defaults point at the bundled simulator (`python manage.py odoo_simulator`). The API key has no
@@ -155,7 +173,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every star
 ODOO_URL = os.environ.get("ODOO_URL", "http://127.0.0.1:8069")
 ODOO_DB = os.environ.get("ODOO_DB", "helpdesk")
 ODOO_USER = os.environ.get("ODOO_USER", "console@example.com")
-ODOO_API_KEY = os.environ.get("ODOO_API_KEY", "")
+ODOO_API_KEY = env_secret("ODOO_API_KEY")
 ODOO_TIMEOUT = env_int("ODOO_TIMEOUT", 30)  # seconds, per RPC call
 # Base of the links that open a ticket in Odoo's web client; Odoo's own URL unless a proxy differs.
 ODOO_WEB_URL = os.environ.get("ODOO_WEB_URL", "") or ODOO_URL
@@ -229,21 +247,33 @@ def email_settings(url: str) -> dict:
     }
 
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
-if EMAIL_URL:
-    globals().update(email_settings(EMAIL_URL))
-elif os.environ.get("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = env_int("EMAIL_PORT", 25)
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+def email_variables() -> dict:
+    """Django's email settings from its usual variables (EMAIL_HOST set), or the console."""
+    if not os.environ.get("EMAIL_HOST"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    use_tls, use_ssl = env_bool("EMAIL_USE_TLS", False), env_bool("EMAIL_USE_SSL", False)
+    if use_tls and use_ssl:
         raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": os.environ["EMAIL_HOST"], "EMAIL_PORT": env_int("EMAIL_PORT", 25),
+        "EMAIL_HOST_USER": os.environ.get("EMAIL_HOST_USER", ""),
+        "EMAIL_HOST_PASSWORD": env_secret("EMAIL_HOST_PASSWORD"),
+        "EMAIL_USE_SSL": use_ssl, "EMAIL_USE_TLS": use_tls,
+    }
+
+
+EMAIL_URL = env_secret("EMAIL_URL")
+_email = email_settings(EMAIL_URL) if EMAIL_URL else email_variables()
+# Each named here, so that a reader (and a linter) sees every setting this module defines.
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds per SMTP operation
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Escalation console <escalations@localhost>")
 # Base of the dashboard links in notices: the address people open the console at.
@@ -269,13 +299,12 @@ WALL_ROWS = env_int("WALL_ROWS", 30)
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
 # broker URL) when CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    _queue_dir = VAR_DIR / "celery-queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
+    # The folders are made by the Celery app when it reads this (dashboard.celery).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
+        "data_folder_in": str(VAR_DIR / "celery-queue"),
+        "data_folder_out": str(VAR_DIR / "celery-queue"),
         # kombu's default is a "control" folder in the current directory.
         "control_folder": str(VAR_DIR / "celery-control"),
         "polling_interval": 0.2,

@@ -16,6 +16,15 @@ API_KEY = "test-api-key-0123456789"
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday, mid-morning
 
 
+@pytest.fixture(scope="session", autouse=True)
+def static_root():
+    """Whitenoise serves STATIC_ROOT, which collectstatic makes in production and the settings do not
+    make: the suite makes it (empty), as the demo does."""
+    from django.conf import settings
+
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
 def start_simulator(*, flavour="enterprise", version=17, tickets=60, seed=7, now=T0):
     state = build_state(
         flavour=flavour, version=version, seed=seed, tickets=tickets, api_key=API_KEY, now=now

@@ -39,6 +39,9 @@ class Command(BaseCommand):
         for p in (port, odoo_port):
             if _port_in_use(p):
                 raise CommandError(f"Port {p} is already in use; stop what runs there or pass another port.")
+        # Whitenoise serves STATIC_ROOT, which production fills with collectstatic: the demo makes it
+        # empty (runserver serves the files), so that no process warns that it is missing.
+        settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0)
         password = demo_logins_ensure()
         wall_token = demo_wall_ensure()  # a fresh URL at each start, like the password
@@ -49,7 +52,7 @@ class Command(BaseCommand):
         # than flooding the terminal (the first evaluation sends dozens).
         env.setdefault("DASHBOARD_BASE_URL", f"http://127.0.0.1:{port}")
         mail = "as configured"
-        if not (os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST")):
+        if not (settings.EMAIL_URL or os.environ.get("EMAIL_HOST")):
             mail = settings.VAR_DIR / "demo-mail"
             env["EMAIL_URL"] = f"file://{mail}"
         settings.ODOO_URL = settings.ODOO_WEB_URL = odoo_url
