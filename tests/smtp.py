@@ -28,14 +28,19 @@ class Received:
 
 @dataclass
 class Mailbox:
-    """The handler: keeps every message it accepts, refuses the addresses in `refuse` with 550."""
+    """The handler: keeps every message it accepts, refuses the addresses in `refuse` with 550, and
+    those in `defer_once` with a temporary 451 the first time."""
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    defer_once: set[str] = field(default_factory=set)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.lower() in self.defer_once:
+            self.defer_once.discard(address.lower())
+            return f"451 4.7.1 <{address}>: Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
