@@ -20,6 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
+from escalations import bulk
 from escalations.models import (
     Agent,
     EscalationLevel,
@@ -31,7 +32,6 @@ from escalations.models import (
     TicketClock,
     TicketStageChange,
 )
-from escalations.sync import bulk
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Writing each open ticket's clock (TicketClock) so that the engine can query it in the database.
 
 A clock changes only when its ticket, its team's policy or a calendar changes, never because time
-passes (deadlines and at-risk moments are absolute), so it is refreshed after each sync for the
-tickets the sync saved, and for a team's tickets when its policy or calendar changes.
+passes (deadlines and at-risk moments are absolute), so the sync writes the clocks of each page of
+tickets it saves in that page's transaction (`refresh_saved_clocks`, from the rows it has just written:
+nothing is read back), and a team's tickets are refreshed when its policy or calendar changes.
 
 Batches of `BATCH` tickets, each in a constant number of queries: the tickets with their current
 clock (one join), their SLA statuses, their stage history (only for tickets on a computed deadline),
@@ -20,8 +21,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from escalations import bulk
 from escalations.models import SlaStatus, Stage, Ticket, TicketClock, TicketStageChange
-from escalations.sync import bulk
 
 from .compute import StatusFact, ticket_clock
 from .rules import TeamRules
@@ -47,14 +48,43 @@ def refresh_clocks(
     (new or changed)."""
     now = now or timezone.now()
     rules = TeamRules()
-    closed_stages = set(Stage.objects.filter(is_closed=True).values_list("odoo_id", flat=True))
+    closed_stages = _closed_stages()
     written = 0
     for batch in _batches(ticket_ids=ticket_ids, team_ids=team_ids, closed_stages=closed_stages):
+        # clock__source is None only when the ticket has no clock row (the column is never null).
+        current = {t["odoo_id"]: _held_reading(t) for t in batch if t["clock__source"] is not None}
         open_ones = [t for t in batch if _is_open(t, closed_stages)]
-        written += _refresh_batch(open_ones, batch, rules=rules, now=now)
+        statuses = _statuses([t["odoo_id"] for t in open_ones])
+        written += _refresh_batch(open_ones, batch, current, statuses=statuses, rules=rules, now=now)
     if ticket_ids is None:
-        _drop_stale_clocks(team_ids=team_ids)
+        drop_stale_clocks(team_ids=team_ids)
     return written
+
+
+def refresh_saved_clocks(
+    tickets: list[dict], statuses: dict[int, list[dict]], current: dict[int, tuple], *, created: set[int],
+    rules: TeamRules, now: datetime,
+) -> int:
+    """Write the clocks of tickets the sync is saving, in its transaction, from the rows it writes.
+
+    `tickets`: mirror rows as escalations.sync.mapping builds them; `statuses`: their SlaStatus rows by
+    ticket; `current`: the reading (deadline, source, at_risk_at, paused) of the clocks they have;
+    `created`: the ids of those the transaction creates. Reading them back from the database would cost
+    more than computing the clocks. Returns the number of clocks written (new or changed)."""
+    closed_stages = _closed_stages()
+    open_ones = [t for t in tickets if _is_open(t, closed_stages)]
+    facts = {
+        odoo_id: [StatusFact(s["state"], s["deadline"]) for s in rows] for odoo_id, rows in statuses.items()
+    }
+    return _refresh_batch(open_ones, tickets, current, statuses=facts, rules=rules, now=now, created=created)
+
+
+def _closed_stages() -> set[int]:
+    return set(Stage.objects.filter(is_closed=True).values_list("odoo_id", flat=True))
+
+
+def _held_reading(ticket: dict) -> tuple:
+    return tuple(ticket[f"clock__{name}"] for name in _COMPARED)
 
 
 def _batches(*, ticket_ids, team_ids, closed_stages: set[int]) -> Iterator[list[dict]]:
@@ -77,9 +107,13 @@ def _batches(*, ticket_ids, team_ids, closed_stages: set[int]) -> Iterator[list[
         last = batch[-1]["odoo_id"]
 
 
-def _refresh_batch(open_ones: list[dict], tickets: list[dict], *, rules: TeamRules, now: datetime) -> int:
+def _refresh_batch(
+    open_ones: list[dict], tickets: list[dict], current: dict[int, tuple], *,
+    statuses: dict[int, list[StatusFact]], rules: TeamRules, now: datetime, created: set[int] = frozenset(),
+) -> int:
+    """Write the clocks of `open_ones` whose reading differs from `current` (or that have none), and
+    delete those of the other `tickets`."""
     ids = [t["odoo_id"] for t in open_ones]
-    statuses = _statuses(ids)
     # Stage history matters only where the console plans the deadline itself.
     planned = [
         t["odoo_id"] for t in open_ones if not statuses.get(t["odoo_id"]) and rules.of(t["team_id"]).target
@@ -91,23 +125,20 @@ def _refresh_batch(open_ones: list[dict], tickets: list[dict], *, rules: TeamRul
             statuses=statuses.get(t["odoo_id"], ()), created_at=t["created_at"], stage_id=t["stage_id"],
             stage_changes=changes.get(t["odoo_id"], ()), rules=rules.of(t["team_id"]),
         )
-        if _changed(t, clock):
+        if current.get(t["odoo_id"]) != (clock.deadline, clock.source, clock.at_risk_at, clock.paused):
             rows.append({"ticket_id": t["odoo_id"], **vars(clock), "computed_at": now})
     # Tickets no longer open that still have a clock lose it.
     open_ids = set(ids)
-    closed = [t["odoo_id"] for t in tickets if t["odoo_id"] not in open_ids and t["clock__source"]]
-    with transaction.atomic():
-        bulk.upsert(TicketClock, rows, update_fields=[*_READING, "computed_at"], unique_field="ticket")
+    closed = [t["odoo_id"] for t in tickets if t["odoo_id"] not in open_ids and t["odoo_id"] in current]
+    with transaction.atomic(savepoint=False):
+        # A ticket created in the caller's transaction has no clock, and nobody else can give it one
+        # before it commits: a plain insert, with no merge.
+        bulk.insert(TicketClock, [r for r in rows if r["ticket_id"] in created])
+        bulk.upsert(TicketClock, [r for r in rows if r["ticket_id"] not in created],
+                    update_fields=[*_READING, "computed_at"], unique_field="ticket")
         if closed:
-            TicketClock.objects.filter(ticket_id__in=closed).delete()
+            TicketClock.objects.filter(bulk.among(TicketClock, "ticket", closed)).delete()
     return len(rows)
-
-
-def _changed(ticket: dict, clock) -> bool:
-    # clock__source is None only when the ticket has no clock row yet (the column is never null).
-    return ticket["clock__source"] is None or any(
-        ticket[f"clock__{name}"] != getattr(clock, name) for name in _COMPARED
-    )
 
 
 def _is_open(ticket: dict, closed_stages: set[int]) -> bool:
@@ -119,9 +150,8 @@ def _statuses(ids: list[int]) -> dict[int, list[StatusFact]]:
     out: dict[int, list[StatusFact]] = defaultdict(list)
     if not ids:
         return out
-    for ticket_id, state, deadline in SlaStatus.objects.filter(ticket_id__in=ids).values_list(
-        "ticket_id", "state", "deadline"
-    ):
+    rows = SlaStatus.objects.filter(bulk.among(SlaStatus, "ticket", ids))
+    for ticket_id, state, deadline in rows.values_list("ticket_id", "state", "deadline"):
         out[ticket_id].append(StatusFact(state, deadline))
     return out
 
@@ -129,13 +159,14 @@ def _statuses(ids: list[int]) -> dict[int, list[StatusFact]]:
 def _stage_changes(ids: list[int]) -> dict[int, list[tuple]]:
     out: dict[int, list[tuple]] = defaultdict(list)
     if ids:
-        rows = TicketStageChange.objects.filter(ticket_id__in=ids).order_by("ticket_id", "at", "id")
+        rows = TicketStageChange.objects.filter(bulk.among(TicketStageChange, "ticket", ids))
+        rows = rows.order_by("ticket_id", "at", "id")
         for ticket_id, at, stage_id in rows.values_list("ticket_id", "at", "stage_id"):
             out[ticket_id].append((at, stage_id))
     return out
 
 
-def _drop_stale_clocks(*, team_ids) -> None:
+def drop_stale_clocks(*, team_ids: Iterable[int] | None = None) -> None:
     """Clocks of tickets that are no longer open (or of the teams' tickets that are not)."""
     stale = TicketClock.objects.exclude(ticket__in=Ticket.objects.open())
     if team_ids is not None:

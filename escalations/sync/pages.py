@@ -17,16 +17,19 @@ are not a prefix by id and that second is not finished. What comes next:
 Each changed ticket is read at most twice, whatever the page size and however many share a second.
 
 While the mirror saves page N, a background thread already reads page N+1 (its tickets, their SLA
-records, and any team, stage, user or tag they point at that the mirror lacks). The thread is the
-only user of the Odoo client while pages are read; it touches no database.
+records, and any team, stage, user or tag they point at that the mirror lacks) and maps it with
+`prepare`, so that the main thread is left only the database work: Python runs one thread at a time,
+and the mapping runs while the main thread waits on the database. The thread is the only user of the
+Odoo client while pages are read; it touches no database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from escalations.odoo import names
 from escalations.odoo.client import OdooClient
@@ -105,14 +108,16 @@ class Page:
     cursor: tuple[datetime, int] | None = None
     # Odoo rows of records the tickets point at and the mirror lacks: "team", "stage", "agent", "tag".
     referenced: dict[str, list[dict]] = field(default_factory=dict)
+    prepared: Any = None  # what the reader's `prepare` made of rows and sla_rows
 
 
 class PageReader:
     def __init__(
         self, client: OdooClient, schema: HelpdeskSchema, *, start: Position, page_size: int,
-        known_ids: dict[str, set[int]],
+        known_ids: dict[str, set[int]], prepare: Callable[[list[dict], list[dict]], Any] | None = None,
     ):
         self.client = client
+        self.prepare = prepare
         self.schema = schema
         self.start = start
         self.page_size = page_size
@@ -145,6 +150,8 @@ class PageReader:
             )
         page = Page(rows, sla_rows, last=following is None, cursor=end.cursor,
                     referenced=self._referenced(rows) if rows else {})
+        if self.prepare is not None:
+            page.prepared = self.prepare(rows, sla_rows)
         return page, following
 
     def _referenced(self, rows: list[dict]) -> dict[str, list[dict]]:

@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Q
@@ -23,16 +24,19 @@ from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooAuthError, OdooError
 from escalations.odoo.schema import HelpdeskSchema, detect_schema
 from escalations.odoo.values import odoo_datetime, to_odoo_datetime
-from escalations.sla.refresh import refresh_clocks
+from escalations.sla.refresh import drop_stale_clocks, refresh_clocks
+from escalations.sla.rules import TeamRules
 from escalations.sync.key_refusal import key_refusal_notify
 
-from . import calendars, mapping, store
+from . import calendars, store
 from .pages import PageReader, Position
 
 logger = logging.getLogger(__name__)
 
-# Long enough for one page; renewed after each page, so a killed worker blocks syncs only this long.
+# Long enough for one page; renewed between pages, so a killed worker blocks syncs only this long.
 LEASE = timedelta(minutes=2)
+# Renewed at most this often: a page takes under a second, and a query per page is time taken from it.
+RENEW_AFTER_SECONDS = 10
 
 
 class SyncAlreadyRunning(Exception):
@@ -51,7 +55,7 @@ class SyncResult:
     pages: int = 0
     rpc_calls: int = 0
     seconds: float = 0.0
-    clocks: int = 0  # SLA clocks written after the mirror was updated
+    clocks: int = 0  # SLA clocks written (with each page, then for tickets the pages did not save)
     clock_seconds: float = 0.0  # the part of `seconds` spent on them
 
     def as_dict(self) -> dict:
@@ -91,31 +95,49 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     state = SyncState.load()
     schema = _schema(client, state, refresh=full)
     now = timezone.now()
-    since, start = None, Position()
-    if not full and state.cursor_write_date is not None:
-        overlap = timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
-        since = state.cursor_write_date - overlap
-        # Resume after the cursor, or from the start of the overlap window behind it.
-        start = Position(since, state.cursor_odoo_id if not overlap else 0)
-    _sync_reference_models(client, schema, since=since)
-    seen, saved = _sync_ticket_pages(
-        client, schema, result, start=start, now=now, rewrite_all=full, lease_owner=lease_owner
-    )
-    # After the pages: they may have brought a team whose calendar the mirror lacks.
+    start = Position() if full else incremental_start(state)
+    _sync_reference_models(client, schema, since=start.second)
+    # Before the pages, whose clocks are written with them: a full sync may change calendars under
+    # every ticket's computed deadline.
     calendars.sync_calendars(client, schema, full=full, now=now)
+    writes = store.SyncWrites(rules=TeamRules(), synced_at=now)
+    seen, saved = _sync_ticket_pages(
+        client, schema, result, start=start, writes=writes, rewrite_all=full, lease_owner=lease_owner
+    )
+    # The pages may have brought a team whose calendar the mirror lacks (a new team has no policy yet,
+    # so no clock of theirs depends on it).
+    calendars.sync_calendars(client, schema, full=False, now=now)
     if full:
         missing = set(Ticket.objects.filter(deleted_at__isnull=True).values_list("odoo_id", flat=True)) - seen
         gone, hidden = _confirm_missing(client, missing, now)
     else:
         gone, hidden, unread = _detect_deletions(client, now)
         if unread:
-            saved |= _read_again(client, schema, result, unread, now=now, lease_owner=lease_owner)
+            saved |= _read_again(client, schema, result, unread, writes=writes, lease_owner=lease_owner)
     result.deleted, result.hidden = len(gone), hidden
     _count_invisible()
     started = time.monotonic()
-    # A full sync may have changed calendars under every ticket's computed deadline.
-    result.clocks = refresh_clocks() if full else refresh_clocks(ticket_ids=saved | gone)
-    result.clock_seconds = round(time.monotonic() - started, 3)
+    # The pages wrote the clocks of the tickets they saved. Deleted tickets lose theirs; on a full sync
+    # so do tickets no longer open, and open tickets it did not read (hidden from the console) get
+    # theirs on the calendars it read.
+    not_read = _open_ticket_ids() - saved if full else set()
+    result.clocks += refresh_clocks(ticket_ids=not_read | gone)
+    if full:
+        drop_stale_clocks()
+    result.clock_seconds = round(result.clock_seconds + time.monotonic() - started, 3)
+
+
+def _open_ticket_ids() -> set[int]:
+    return set(Ticket.objects.open().values_list("odoo_id", flat=True))
+
+
+def incremental_start(state: SyncState) -> Position:
+    """Where an incremental sync reads from: after the cursor, or from the start of the overlap window
+    behind it (from the very first ticket when the mirror has no cursor yet)."""
+    if state.cursor_write_date is None:
+        return Position()
+    overlap = timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
+    return Position(state.cursor_write_date - overlap, state.cursor_odoo_id if not overlap else 0)
 
 
 def _schema(client: OdooClient, state: SyncState, *, refresh: bool) -> HelpdeskSchema:
@@ -148,7 +170,8 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
 
 
 def _sync_ticket_pages(
-    client, schema, result: SyncResult, *, start: Position, now, rewrite_all: bool, lease_owner: str,
+    client, schema, result: SyncResult, *, start: Position, writes: store.SyncWrites, rewrite_all: bool,
+    lease_owner: str,
 ) -> tuple[set[int], set[int]]:
     """Save the changed tickets page by page; returns the ids of every ticket read, and of those saved.
 
@@ -157,30 +180,32 @@ def _sync_ticket_pages(
     everything once so that any drift is repaired.
     """
     reader = PageReader(
-        client, schema, start=start, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids()
+        client, schema, start=start, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids(),
+        prepare=partial(store.mirror_page, schema=schema, synced_at=writes.synced_at, map_all=rewrite_all),
     )
     seen: set[int] = set()
     saved: set[int] = set()
+    renewed = time.monotonic()
     for page in reader:
+        mirror: store.MirrorPage = page.prepared
         result.pages += bool(page.rows)
-        seen.update(r["id"] for r in page.rows)
+        seen.update(mirror.ids)
         _save_referenced(page.referenced)
-        digests = mapping.page_digests(page.rows, page.sla_rows)
-        changed, known = store.changed_ticket_ids(page.rows, digests)
+        changed, known = store.changed_ticket_ids(mirror.digests)
         if rewrite_all:
             # Once each, even when a busy second has it read twice: that repairs any drift.
-            changed |= {r["id"] for r in page.rows} - saved
+            changed |= mirror.ids - saved
         saved |= changed
-        result.unchanged += len(page.rows) - len(changed)  # rewritten rows on a full sync count as updated
-        counts = store.save_ticket_page(
-            [r for r in page.rows if r["id"] in changed],
-            [r for r in page.sla_rows if r["ticket_id"][0] in changed],
-            schema=schema, known=known, digests=digests, synced_at=now, cursor=page.cursor,
-        )
+        result.unchanged += len(mirror.ids) - len(changed)  # a full sync's rewrites count as updated
+        counts = store.save_ticket_page(mirror, changed, known=known, writes=writes, cursor=page.cursor)
         result.created += counts.created
         result.updated += counts.updated
         result.archived += counts.archived
-        _renew_lease(lease_owner)
+        result.clocks += counts.clocks
+        result.clock_seconds += counts.clock_seconds
+        if time.monotonic() - renewed > RENEW_AFTER_SECONDS:
+            _renew_lease(lease_owner)
+            renewed = time.monotonic()
     return seen, saved
 
 
@@ -260,8 +285,8 @@ def _mark(ids: set[int], **stamp) -> int:
     return count
 
 
-def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *, now,
-                lease_owner: str) -> set[int]:
+def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *,
+                writes: store.SyncWrites, lease_owner: str) -> set[int]:
     """Read tickets Odoo shows again: inviting the console's user writes no ticket, so their
     write_dates (and changes made while they were hidden) lie behind the cursor. Pages are read again
     from the oldest one's second (rows that did not change are not written); returns the ids saved."""
@@ -273,7 +298,8 @@ def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *
         return set()
     oldest = min(odoo_datetime(r[write_field]) for r in rows)
     _, saved = _sync_ticket_pages(
-        client, schema, result, start=Position(oldest), now=now, rewrite_all=False, lease_owner=lease_owner
+        client, schema, result, start=Position(oldest), writes=writes, rewrite_all=False,
+        lease_owner=lease_owner,
     )
     return saved
 

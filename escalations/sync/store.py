@@ -1,12 +1,22 @@
-"""Writing Odoo pages into the mirror, in bulk: one upsert per model per page, never row by row."""
+"""Writing Odoo pages into the mirror, in bulk: one write per model per page, never row by row.
+
+A page is mapped to mirror rows where it is read (`mirror_page`, in the reading thread: no database),
+then the rows whose Odoo values changed are written in one transaction with their clocks and the
+cursor (`save_ticket_page`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import Q
 
+from escalations import bulk
 from escalations.models import (
     Agent,
     Customer,
@@ -18,8 +28,11 @@ from escalations.models import (
     Ticket,
     TicketStageChange,
 )
+from escalations.odoo.schema import HelpdeskSchema
+from escalations.sla.refresh import refresh_saved_clocks
+from escalations.sla.rules import TeamRules
 
-from . import bulk, mapping
+from . import mapping
 
 _TICKET_UPDATE_FIELDS = [f.name for f in Ticket._meta.concrete_fields if not f.primary_key]
 
@@ -45,78 +58,168 @@ def save_tags(rows):
     bulk.upsert(Tag, [mapping.tag_row(r) for r in rows], update_fields=["name"])
 
 
+class MirrorPage:
+    """A page of Odoo tickets and the mirror rows they become, each keyed by ticket id.
+
+    Rows are mapped on demand (`map`): an incremental sync that re-reads unchanged tickets needs
+    only their digests, while a full sync maps every row in the reading thread.
+    """
+
+    def __init__(self, rows: list[dict], sla_rows: list[dict], *, schema: HelpdeskSchema,
+                 synced_at: datetime):
+        self.digests = mapping.page_digests(rows, sla_rows)
+        self.tickets: dict[int, dict] = {}  # Ticket rows, with their odoo_digest
+        self.statuses: dict[int, list[dict]] = {}  # SlaStatus rows, for tickets that have some
+        self.tag_ids: dict[int, list[int]] = {}
+        self.customers: dict[int, dict] = {}  # the ticket's Customer row, for those that have one
+        self._rows = {r["id"]: r for r in rows}
+        self._sla_rows: dict[int, list[dict]] = {}
+        for sla in sla_rows:
+            self._sla_rows.setdefault(sla["ticket_id"][0], []).append(sla)
+        self._schema = schema
+        self._synced_at = synced_at
+
+    @property
+    def ids(self) -> set[int]:
+        return set(self._rows)
+
+    def map(self, ids: Iterable[int]) -> None:
+        """Map these tickets' rows, once each."""
+        for odoo_id in ids:
+            if odoo_id not in self.tickets:
+                self._map(self._rows[odoo_id])
+
+    def _map(self, row: dict) -> None:
+        schema, odoo_id = self._schema, row["id"]
+        ticket = self.tickets[odoo_id] = mapping.ticket_row(row, schema, synced_at=self._synced_at)
+        ticket["odoo_digest"] = self.digests[odoo_id]
+        if schema.sla_model:
+            statuses = [mapping.sla_status_row(r, schema.sla_model) for r in self._sla_rows.get(odoo_id, ())]
+            ticket["sla_deadline"] = mapping.nearest_deadline(statuses)
+        else:  # OCA 16: the deadline on the ticket
+            statuses = [status] if (status := mapping.ticket_level_sla(ticket)) else []
+        if statuses:
+            self.statuses[odoo_id] = statuses
+        if tag_field := schema.ticket_fields.get("tags"):
+            self.tag_ids[odoo_id] = row.get(tag_field) or []
+        if customer := mapping.customer_row(row, schema):
+            self.customers[odoo_id] = customer
+
+
+def mirror_page(rows: list[dict], sla_rows: list[dict], *, schema: HelpdeskSchema, synced_at: datetime,
+                map_all: bool) -> MirrorPage:
+    """The page with its digests, and with every row mapped if `map_all` (a full sync writes them all).
+
+    Pure: the reading thread runs it while the main thread waits on the database for the page
+    before, so that mapping overlaps with writing."""
+    page = MirrorPage(rows, sla_rows, schema=schema, synced_at=synced_at)
+    if map_all:
+        page.map(page.ids)
+    return page
+
+
+class Held(NamedTuple):
+    """What the mirror holds of a ticket that a page brings again."""
+
+    write_date: datetime
+    active: bool
+    deleted_at: datetime | None
+    stage_id: int | None
+    invisible_since: datetime | None
+    digest: str
+    clock: tuple | None  # its TicketClock's (deadline, source, at_risk_at, paused); None: no clock
+
+
+_HELD = ["odoo_write_date", "active", "deleted_at", "stage_id", "invisible_since", "odoo_digest"]
+_CLOCK = ["clock__deadline", "clock__source", "clock__at_risk_at", "clock__paused"]
+
+
+def changed_ticket_ids(digests: dict[int, str]) -> tuple[set[int], dict[int, Held]]:
+    """Ids in the page that are new, back after being marked deleted or invisible, or whose values
+    changed in Odoo (their digest, see mapping.page_digests): a write_date that moved alone changes
+    nothing. Also returns what the mirror holds of each ticket it knows (one query, clock included)."""
+    known, changed = {}, set()
+    rows = Ticket.objects.filter(bulk.among(Ticket, "odoo_id", digests)).order_by()
+    for odoo_id, *held, deadline, source, at_risk_at, paused in rows.values_list("odoo_id", *_HELD, *_CLOCK):
+        # source is never empty on a clock row: None means the ticket has none.
+        clock = None if source is None else (deadline, source, at_risk_at, paused)
+        known[odoo_id] = ticket = Held(*held, clock)
+        if ticket.deleted_at or ticket.invisible_since or ticket.digest != digests[odoo_id]:
+            changed.add(odoo_id)
+    changed.update(digests.keys() - known.keys())
+    return changed, known
+
+
 @dataclass
 class PageCounts:
     created: int = 0
     updated: int = 0
-    unchanged: int = 0
     archived: int = 0
+    clocks: int = 0  # TicketClock rows written
+    clock_seconds: float = 0.0
 
 
-def changed_ticket_ids(rows: list[dict], digests: dict[int, str]) -> tuple[set[int], dict[int, tuple]]:
-    """Ids in the page that are new, back after being marked deleted or invisible, or whose values
-    changed in Odoo (their digest, see mapping.odoo_digest): a write_date that moved alone changes nothing.
+@dataclass
+class SyncWrites:
+    """What the pages of one sync share: the teams' clock rules, loaded once, and the customers
+    already written, which many tickets share (a customer is written again only if it changed)."""
 
-    Also returns what the mirror held of each known ticket:
-    (write_date, active, deleted_at, stage_id, invisible_since).
-    """
-    known, changed = {}, set()
-    rows_held = Ticket.objects.filter(odoo_id__in=[r["id"] for r in rows]).values_list(
-        "odoo_id", "odoo_write_date", "active", "deleted_at", "stage_id", "invisible_since", "odoo_digest"
-    )
-    for odoo_id, *held, digest in rows_held:
-        known[odoo_id] = tuple(held)
-        if held[2] is not None or held[4] is not None or digest != digests[odoo_id]:
-            changed.add(odoo_id)
-    changed.update(r["id"] for r in rows if r["id"] not in known)
-    return changed, known
+    rules: TeamRules
+    synced_at: datetime
+    customers: dict[int, dict] = field(default_factory=dict)
+
+    def new_customers(self, rows: list[dict]) -> list[dict]:
+        fresh = {c["odoo_id"]: c for c in rows if self.customers.get(c["odoo_id"]) != c}
+        return list(fresh.values())
 
 
 def save_ticket_page(
-    rows: list[dict],
-    sla_rows: list[dict],
+    page: MirrorPage,
+    ids: set[int],
     *,
-    schema,
-    known: dict[int, tuple],
-    digests: dict[int, str],
-    synced_at: datetime,
+    known: dict[int, Held],
+    writes: SyncWrites,
     cursor: tuple[datetime, int] | None,
 ) -> PageCounts:
-    """Save one page of changed tickets with their tags and SLA statuses, and move the cursor.
+    """Save the tickets `ids` of the page with their tags, SLA statuses, stage history and clocks,
+    and move the cursor.
 
     All in one transaction: if the process dies half-way, the cursor still points before this page,
-    and the next sync reads it again.
+    and the next sync reads it again; and the engine never sees a ticket without its clock.
     """
-    counts = PageCounts()
-    tickets = [
-        {**mapping.ticket_row(r, schema, synced_at=synced_at), "odoo_digest": digests[r["id"]]} for r in rows
-    ]
-    customers = {c["odoo_id"]: c for r in rows if (c := mapping.customer_row(r, schema))}
-    statuses = _statuses_for(tickets, sla_rows, schema)
-    for ticket in tickets:
-        before = known.get(ticket["odoo_id"])
-        if before is None:
-            counts.created += 1
-        else:
-            counts.updated += 1
-            if before[1] and not ticket["active"]:
-                counts.archived += 1
-
-    # Only tickets the mirror already held can have old tag links and SLA rows to replace.
-    ids = [t["odoo_id"] for t in tickets if t["odoo_id"] in known]
+    page.map(ids)
+    tickets = [page.tickets[i] for i in sorted(ids)]
+    new = [t for t in tickets if t["odoo_id"] not in known]
+    held = [t for t in tickets if t["odoo_id"] in known]
+    held_ids = [t["odoo_id"] for t in held]
+    statuses = {i: page.statuses[i] for i in ids if i in page.statuses}
+    customers = writes.new_customers([page.customers[i] for i in ids if i in page.customers])
+    counts = PageCounts(created=len(new), updated=len(held))
+    counts.archived = sum(1 for t in held if known[t["odoo_id"]].active and not t["active"])
     through = Ticket.tags.through
     with transaction.atomic():
         _relax_durability()
-        bulk.upsert(Customer, list(customers.values()), update_fields=["name", "email"])
-        bulk.upsert(Ticket, tickets, update_fields=_TICKET_UPDATE_FIELDS)
-        if ids:
-            through.objects.filter(ticket_id__in=ids).delete()
-            SlaStatus.objects.filter(ticket_id__in=ids).delete()
-        bulk.insert(through, _tag_links(rows, schema))
-        bulk.insert(SlaStatus, statuses)
+        bulk.upsert(Customer, customers, update_fields=["name", "email"])
+        # New tickets go straight in (COPY on PostgreSQL): the sync holds the lease, and nothing else
+        # adds tickets to the mirror.
+        bulk.insert(Ticket, new)
+        bulk.upsert(Ticket, held, update_fields=_TICKET_UPDATE_FIELDS)
+        if held_ids:  # only tickets the mirror held can have old tag links and SLA rows to replace
+            through.objects.filter(bulk.among(through, "ticket", held_ids)).delete()
+            SlaStatus.objects.filter(bulk.among(SlaStatus, "ticket", held_ids)).delete()
+        bulk.insert(through, [{"ticket_id": i, "tag_id": t} for i in ids for t in page.tag_ids.get(i, ())])
+        bulk.insert(SlaStatus, [s for rows in statuses.values() for s in rows])
         bulk.insert(TicketStageChange, _stage_changes(tickets, known))
+        started = time.monotonic()
+        current = {i: known[i].clock for i in held_ids if known[i].clock}
+        counts.clocks = refresh_saved_clocks(
+            tickets, statuses, current, created={t["odoo_id"] for t in new}, rules=writes.rules,
+            now=writes.synced_at,
+        )
+        counts.clock_seconds = time.monotonic() - started
         if cursor is not None:
             advance_cursor(cursor)
+    writes.customers.update((c["odoo_id"], c) for c in customers)
     return counts
 
 
@@ -129,19 +232,7 @@ def _relax_durability() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def _statuses_for(tickets: list[dict], sla_rows: list[dict], schema) -> list[dict]:
-    if schema.sla_model:
-        statuses = [mapping.sla_status_row(r, schema.sla_model) for r in sla_rows]
-        by_ticket: dict[int, list[dict]] = {}
-        for status in statuses:
-            by_ticket.setdefault(status["ticket_id"], []).append(status)
-        for ticket in tickets:
-            ticket["sla_deadline"] = mapping.nearest_deadline(by_ticket.get(ticket["odoo_id"], []))
-        return statuses
-    return [s for t in tickets if (s := mapping.ticket_level_sla(t))]
-
-
-def _stage_changes(tickets: list[dict], known: dict[int, tuple]) -> list[dict]:
+def _stage_changes(tickets: list[dict], known: dict[int, Held]) -> list[dict]:
     """A stage history row for each ticket whose stage moved, and for each new ticket's stage.
 
     The time is Odoo's (date_last_stage_update / last_stage_update), not ours: paused-time accounting
@@ -151,7 +242,7 @@ def _stage_changes(tickets: list[dict], known: dict[int, tuple]) -> list[dict]:
     rows = []
     for ticket in tickets:
         before = known.get(ticket["odoo_id"])
-        from_stage = before[3] if before else None
+        from_stage = before.stage_id if before else None
         if ticket["stage_id"] is None or (before is not None and from_stage == ticket["stage_id"]):
             continue
         since = ticket["stage_changed_at"] or (None if before else ticket["created_at"])
@@ -162,16 +253,12 @@ def _stage_changes(tickets: list[dict], known: dict[int, tuple]) -> list[dict]:
     return rows
 
 
-def _tag_links(rows, schema) -> list[dict]:
-    field = schema.ticket_fields.get("tags")
-    if not field:
-        return []
-    return [{"ticket_id": r["id"], "tag_id": tag_id} for r in rows for tag_id in (r.get(field) or [])]
-
-
 def advance_cursor(cursor: tuple[datetime, int]) -> None:
-    """Move the keyset cursor forward, never back (a full sync re-reads old pages)."""
-    state = SyncState.objects.select_for_update().get(pk=1)
-    if state.cursor_write_date is None or cursor > (state.cursor_write_date, state.cursor_odoo_id):
-        state.cursor_write_date, state.cursor_odoo_id = cursor
-        state.save(update_fields=["cursor_write_date", "cursor_odoo_id"])
+    """Move the keyset cursor forward, never back (a full sync re-reads old pages): one conditional
+    UPDATE."""
+    write_date, odoo_id = cursor
+    behind = (
+        Q(cursor_write_date__isnull=True) | Q(cursor_write_date__lt=write_date)
+        | Q(cursor_write_date=write_date, cursor_odoo_id__lt=odoo_id)
+    )
+    SyncState.objects.filter(behind, pk=1).update(cursor_write_date=write_date, cursor_odoo_id=odoo_id)

@@ -1,0 +1,143 @@
+"""Bulk writes of mirror rows (dicts keyed by attribute name) into their tables.
+
+A full sync writes some 100,000 rows, and `bulk_create` spends more time preparing each value in
+Python (a model instance, then each field's conversion) than the database spends storing it. So:
+- PostgreSQL: new rows go in with a binary COPY (psycopg's C-speed path); rows to merge go through a
+  temporary table, then `INSERT .. ON CONFLICT DO UPDATE`;
+- SQLite: one `executemany` of a plain INSERT (with `ON CONFLICT .. DO UPDATE` to merge), the values
+  passed as the sqlite3 module takes them;
+- anything else: `bulk_create`, with `update_conflicts` to merge. Same result everywhere.
+
+Only for the mirror models, whose columns hold plain values (ints, text, booleans, aware datetimes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import UTC, datetime
+from operator import itemgetter
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
+
+def among(model, field: str, ids: Collection[int]) -> Q | RawSQL:
+    """A filter on rows whose `field` (a primary or foreign key) is one of `ids`, the ids passed as one
+    parameter: an `IN` list of a page's 500 ids costs more to build and quote than the query costs to
+    run. PostgreSQL takes them as an array, SQLite as a JSON array (json_each); elsewhere `__in`."""
+    column = f'"{model._meta.db_table}"."{model._meta.get_field(field).column}"'
+    if connection.vendor == "postgresql":
+        return RawSQL(f"{column} = ANY(%s)", [list(ids)], output_field=BooleanField())
+    if connection.vendor == "sqlite":
+        sql = f"{column} IN (SELECT value FROM json_each(%s))"
+        return RawSQL(sql, [json.dumps(list(ids))], output_field=BooleanField())
+    return Q(**{f"{field}__in": list(ids)})
+
+
+def insert(model, rows: list[dict]) -> None:
+    """Insert new rows; an auto-increment id is left to the database's sequence."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _copy(cursor, model._meta.db_table, fields, rows)
+    elif connection.vendor == "sqlite":
+        _sqlite_write(model._meta.db_table, fields, rows)
+    else:
+        model.objects.bulk_create([model(**row) for row in rows])
+
+
+def upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: str = "odoo_id") -> None:
+    """Insert the rows, or update `update_fields` of those whose key is already there."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _pg_upsert(model, rows, update_fields=update_fields, unique_field=unique_field)
+    elif connection.vendor == "sqlite":
+        key = model._meta.get_field(unique_field).column
+        _sqlite_write(model._meta.db_table, model._meta.concrete_fields, rows,
+                      conflict=f'ON CONFLICT ("{key}") DO UPDATE SET {_updates(model, update_fields)}')
+    else:
+        model.objects.bulk_create(
+            [model(**row) for row in rows],
+            update_conflicts=True, unique_fields=[unique_field], update_fields=update_fields,
+        )
+
+
+def _pg_upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: str) -> None:
+    fields = model._meta.concrete_fields
+    table = model._meta.db_table
+    staging = f"staging_{table}"
+    columns = _column_list(fields)
+    key = model._meta.get_field(unique_field).column
+    # The staging table lives until the end of this transaction (the caller's, when there is one).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(f'CREATE TEMPORARY TABLE "{staging}" (LIKE "{table}") ON COMMIT DROP')
+        _copy(cursor, staging, fields, rows)
+        cursor.execute(
+            f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
+            f'ON CONFLICT ("{key}") DO UPDATE SET {_updates(model, update_fields)}'
+        )
+        cursor.execute(f'DROP TABLE "{staging}"')
+
+
+def _updates(model, update_fields: list[str]) -> str:
+    columns = [model._meta.get_field(name).column for name in update_fields]
+    return ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
+
+
+def _column_list(fields) -> str:
+    return ", ".join(f'"{f.column}"' for f in fields)
+
+
+def _copy(cursor, table: str, fields, rows: list[dict]) -> None:
+    values = _getter(fields)
+    # Binary COPY, the columns' types given: psycopg then writes each row in C, where the text format
+    # formats each value in Python (a datetime costs more than the database spends storing it), and
+    # the server has no text to parse.
+    types = [f.db_type(connection).split("(")[0] for f in fields]  # "varchar(64)" -> "varchar"
+    # cursor.cursor is psycopg's own cursor under Django's wrapper.
+    with cursor.cursor.copy(f'COPY "{table}" ({_column_list(fields)}) FROM STDIN (FORMAT BINARY)') as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(values(row))
+
+
+def _getter(fields) -> Callable[[dict], tuple]:
+    """The row's values in the order of `fields`, as a tuple (itemgetter: one C call per row)."""
+    names = [f.attname for f in fields]
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return itemgetter(*names)
+
+
+def _sqlite_write(table: str, fields, rows: list[dict], *, conflict: str = "") -> None:
+    values = _getter(fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f'INSERT INTO "{table}" ({_column_list(fields)}) VALUES ({placeholders}) {conflict}'
+    datetimes = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+    params = (values(row) for row in rows)
+    if datetimes:
+        params = _with_sqlite_datetimes(params, datetimes)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)  # the sqlite3 module binds each row in C
+
+
+def _with_sqlite_datetimes(rows: Iterable[tuple], positions: list[int]) -> Iterator[list]:
+    """The rows with their datetimes as Django's SQLite backend stores an aware one: its UTC time,
+    naive, as text (str() of it without the "+00:00"). Rows share many (the sync's time on every row),
+    so each is converted once."""
+    texts: dict[datetime, str] = {}
+    for values in rows:
+        row = list(values)
+        for i in positions:
+            value = row[i]
+            if value is not None:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = value.astimezone(UTC).isoformat(" ")[:-6]
+                row[i] = text
+        yield row
