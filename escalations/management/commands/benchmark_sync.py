@@ -3,71 +3,147 @@
 Runs the simulator in its own process (as Odoo would be), then on a throw-away test database:
 1. the raw odoorpc `search_read` of the same fields in the same keyset pages (tickets and their SLA
    records), with no processing: the floor any sync must pay;
-2. the full sync of the same tickets into the mirror;
-3. an incremental sync after 200 tickets changed in Odoo.
+2. the full sync of the same tickets into an empty mirror;
+3. an incremental sync after 200 tickets changed in Odoo;
+4. a tie: that many tickets changed in one transaction, so that they share one write_date second
+   across several pages; the incremental sync must end, reading each of them a bounded number of times;
+5. churn: every ticket rewritten unchanged in one transaction (as OCA 16's SLA cron does to every
+   open ticket), then an incremental sync, which should write nothing, against the raw fetch of the
+   pages it reads.
+
+Times are wall-clock, with our own process's CPU time beside them: on a machine shared with other
+work, the wall-clock figures move with the load (printed first).
 """
 
+import json
+import os
 import statistics
 import time
+import urllib.request
+from dataclasses import dataclass
 
 import odoorpc
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.models import Max
 
 from escalations.benchmarks import database_name, simulator_process, test_database
+from escalations.models import SlaStatus, SyncState, Ticket, TicketClock, TicketStageChange
 from escalations.odoo.client import OdooClient, OdooConfig
 from escalations.odoo.schema import detect_schema
 from escalations.sync.pages import Position
-from escalations.sync.run import sync_odoo
+from escalations.sync.run import incremental_start, sync_odoo
+
+
+@dataclass
+class Timed:
+    seconds: float
+    cpu: float  # this process's CPU time over the same span
+    rpc_calls: int = 0
 
 
 class Command(BaseCommand):
-    help = "Time the full sync of 20,000 simulator tickets against the raw fetch, and an incremental sync."
+    help = (
+        "Time the full sync of 20,000 simulator tickets against the raw fetch; an incremental sync, "
+        "the churn of every ticket rewritten unchanged, and a tie of tickets written in one transaction."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=20_000)
         parser.add_argument("--changes", type=int, default=200)
+        parser.add_argument("--tie", type=int, default=1_200, help="tickets written in one transaction")
         parser.add_argument("--port", type=int, default=8169)
         parser.add_argument("--repeat", type=int, default=3, help="raw fetch and full sync runs (median)")
 
-    def handle(self, *args, tickets, changes, port, repeat, **options):
-        with test_database(), simulator_process(tickets=tickets, port=port):
-            config = OdooConfig.from_settings()
-            raw = [self._raw_fetch(config) for _ in range(repeat)]
-            fulls = []
-            for _ in range(repeat):
-                _empty_mirror()
-                fulls.append(sync_odoo(full=True))
-            raw_s = statistics.median(r[0] for r in raw)
-            full_s = statistics.median(r.seconds for r in fulls)
-            clock_s = statistics.median(r.clock_seconds for r in fulls)
-            self.stdout.write(f"tickets: {fulls[0].created}, pages of {settings.SYNC_PAGE_SIZE}, "
-                              f"database: {database_name()}")
-            self.stdout.write(f"raw odoorpc search_read (same fields, same pages): {raw_s:.2f}s "
-                              f"({raw[0][1]} RPC calls)")
-            self.stdout.write(
-                f"full sync: {full_s:.2f}s ({fulls[0].rpc_calls} RPC calls), of which {clock_s:.2f}s "
-                f"computing {fulls[0].clocks} SLA clocks"
-            )
-            self.stdout.write(f"ratio full sync / raw fetch: {full_s / raw_s:.2f} (goal <= 1.5); "
-                              f"mirror alone: {(full_s - clock_s) / raw_s:.2f}")
+    def handle(self, *args, tickets, changes, tie, port, repeat, **options):
+        with test_database(), simulator_process(tickets=tickets, port=port) as url:
+            self.url, self.config = url, OdooConfig.from_settings()
+            self.stdout.write(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); "
+                              f"pages of {settings.SYNC_PAGE_SIZE}, database: {database_name()}")
+            self._full(repeat)
+            self._incremental(changes, tickets)
+            self._tie(tie)
+            self._churn(tickets)
+            self.stdout.write(f"load average after: {os.getloadavg()[0]:.2f}")
 
-            self._change_tickets(config, changes)
-            incremental = sync_odoo()
-            self.stdout.write(
-                f"incremental sync of {changes} changed tickets out of {tickets}: "
-                f"{incremental.rpc_calls} RPC calls, {incremental.seconds:.2f}s "
-                f"({incremental.updated} updated)"
-            )
+    def _full(self, repeat: int) -> None:
+        raw = [self._raw_fetch(Position()) for _ in range(repeat)]
+        fulls = []
+        for _ in range(repeat):
+            _empty_mirror()
+            fulls.append(self._timed_sync(full=True))
+        raw_s, raw_cpu = _median(raw)
+        full_s, full_cpu = _median(t for t, _ in fulls)
+        result = fulls[0][1]
+        clock_s = statistics.median(r.clock_seconds for _, r in fulls)
+        self.stdout.write(f"raw odoorpc search_read (same fields, same pages): {raw_s:.2f}s, "
+                          f"CPU {raw_cpu:.2f}s ({raw[0].rpc_calls} RPC calls)")
+        self.stdout.write(
+            f"full sync of {result.created} tickets into an empty mirror: {full_s:.2f}s, CPU {full_cpu:.2f}s "
+            f"({result.rpc_calls} RPC calls), of which {clock_s:.2f}s on {result.clocks} SLA clocks"
+        )
+        self.stdout.write(f"ratio full sync / raw fetch: {full_s / raw_s:.2f} (goal <= 1.5)")
+        again, result = self._timed_sync(full=True)
+        self.stdout.write(f"full sync again, over the mirror it made: {again.seconds:.2f}s, "
+                          f"CPU {again.cpu:.2f}s (ratio {again.seconds / raw_s:.2f}; {result.clocks} clocks "
+                          "written)")
 
-    def _raw_fetch(self, config: OdooConfig) -> tuple[float, int]:
-        client = OdooClient.connect(config)
+    def _incremental(self, changes: int, tickets: int) -> None:
+        client = OdooClient.connect(self.config)
+        time.sleep(1.1)  # a later write_date second than everything already mirrored
+        ids = client.search("helpdesk.ticket", [])[:changes]
+        for start in range(0, len(ids), 50):
+            client.write("helpdesk.ticket", ids[start:start + 50], {"priority": "2"})
+        timed, result = self._timed_sync(full=False)
+        self.stdout.write(f"incremental sync of {changes} changed tickets out of {tickets}: "
+                          f"{result.rpc_calls} RPC calls, {timed.seconds:.2f}s ({result.updated} updated)")
+
+    def _churn(self, tickets: int) -> None:
+        # A first rewrite recomputes the seeded SLA statuses as Odoo would (some lose their deadline in
+        # a stage their policy excludes): real changes, mirrored here unmeasured. The clock then stands
+        # still, so that no deadline passes between the rewrite measured and its sync.
+        self._control({"rewrite_tickets": {}})
+        sync_odoo()
+        self._control({"freeze": True})
+        self._control({"rewrite_tickets": {}})
+        raw = self._raw_fetch(incremental_start(SyncState.load()))
+        before = _marks()
+        timed, result = self._timed_sync(full=False)
+        written = _written_since(before)
+        self._control({"freeze": False})
+        self.stdout.write(
+            f"churn, all {tickets} tickets rewritten unchanged in one transaction: incremental sync "
+            f"{timed.seconds:.2f}s, CPU {timed.cpu:.2f}s ({result.rpc_calls} RPC calls), wrote "
+            + ", ".join(f"{count} {what}" for what, count in written.items())
+        )
+        self.stdout.write(f"raw fetch of the same pages: {raw.seconds:.2f}s, CPU {raw.cpu:.2f}s "
+                          f"({raw.rpc_calls} RPC calls); ratio {timed.seconds / raw.seconds:.2f} "
+                          "(goal <= 1.3)")
+
+    def _tie(self, count: int) -> None:
+        self._control({"rewrite_tickets": {"count": count, "values": {"name": "Written in one transaction"}}})
+        timed, result = self._timed_sync(full=False)
+        self.stdout.write(
+            f"tie, {count} tickets changed in one transaction (one write_date), pages of "
+            f"{settings.SYNC_PAGE_SIZE}: the incremental sync ended in {timed.seconds:.2f}s after "
+            f"{result.rpc_calls} RPC calls, {result.pages} pages, {result.updated} tickets updated"
+        )
+
+    def _timed_sync(self, *, full: bool):
+        started, cpu = time.monotonic(), time.process_time()
+        result = sync_odoo(full=full)
+        return Timed(time.monotonic() - started, time.process_time() - cpu, result.rpc_calls), result
+
+    def _raw_fetch(self, start: Position) -> Timed:
+        """The bare odoorpc reads of the pages a sync starting at `start` reads."""
+        client = OdooClient.connect(self.config)
         schema = detect_schema(client)
         fields = schema.ticket_read_fields()
-        odoo = odoorpc.ODOO("127.0.0.1", port=int(config.url.rsplit(":", 1)[1]), timeout=60)
-        odoo.login(config.db, config.user, config.api_key)
-        started = time.monotonic()
-        calls, position = 0, Position()
+        odoo = odoorpc.ODOO("127.0.0.1", port=int(self.config.url.rsplit(":", 1)[1]), timeout=60)
+        odoo.login(self.config.db, self.config.user, self.config.api_key)
+        started, cpu = time.monotonic(), time.process_time()
+        calls, position = 0, start
         while position is not None:
             rows = odoo.execute_kw(
                 "helpdesk.ticket", "search_read", [position.domain()],
@@ -82,18 +158,47 @@ class Command(BaseCommand):
                 calls += 1
             full = len(rows) >= settings.SYNC_PAGE_SIZE
             position = position.after(rows, full=full, write_field="write_date")
-        return time.monotonic() - started, calls
+        return Timed(time.monotonic() - started, time.process_time() - cpu, calls)
 
-    def _change_tickets(self, config: OdooConfig, changes: int) -> None:
-        client = OdooClient.connect(config)
-        time.sleep(1.1)  # a later write_date second than everything already mirrored
-        ids = client.search("helpdesk.ticket", [])[:changes]
-        for start in range(0, len(ids), 50):
-            client.write("helpdesk.ticket", ids[start:start + 50], {"priority": "2"})
+    def _control(self, payload: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/__simulator__/control", data=json.dumps(payload).encode(), method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return json.load(response)
+
+
+def _median(timings) -> tuple[float, float]:
+    timings = list(timings)
+    return statistics.median(t.seconds for t in timings), statistics.median(t.cpu for t in timings)
 
 
 def _empty_mirror():
-    from escalations.models import SyncState, Ticket
-
-    Ticket.objects.all().delete()
+    if connection.vendor == "postgresql":
+        # TRUNCATE, not DELETE: each run then starts from the same fresh tables, not from the dead rows
+        # of the run before (which made every later run slower than the first).
+        with connection.cursor() as cursor:
+            cursor.execute(f'TRUNCATE "{Ticket._meta.db_table}" CASCADE')
+    else:
+        Ticket.objects.all().delete()
     SyncState.objects.all().delete()
+
+
+def _marks() -> dict:
+    return {
+        "synced_at": Ticket.objects.aggregate(m=Max("synced_at"))["m"],
+        "sla": SlaStatus.objects.aggregate(m=Max("id"))["m"] or 0,
+        "stage": TicketStageChange.objects.aggregate(m=Max("id"))["m"] or 0,
+        "clock": TicketClock.objects.aggregate(m=Max("computed_at"))["m"],
+    }
+
+
+def _written_since(marks: dict) -> dict[str, int]:
+    """Rows the sync wrote: tickets whose synced_at moved, SLA and stage rows inserted, clocks computed."""
+    return {
+        "ticket rows": Ticket.objects.filter(synced_at__gt=marks["synced_at"]).count(),
+        "SLA rows": SlaStatus.objects.filter(id__gt=marks["sla"]).count(),
+        "stage history rows": TicketStageChange.objects.filter(id__gt=marks["stage"]).count(),
+        "clocks": TicketClock.objects.filter(computed_at__gt=marks["clock"]).count(),
+    }
