@@ -29,11 +29,11 @@ from .rules import TeamRules
 
 BATCH = 2000
 _READING = ["deadline", "source", "window_start", "at_risk_at", "paused"]
-# window_start is always the ticket's creation: no need to read it back to see whether a clock moved.
-_COMPARED = ["deadline", "source", "at_risk_at", "paused"]
+# A clock's reading, compared to see whether it moved (window_start is always the ticket's creation).
+CLOCK_READING = ["deadline", "source", "at_risk_at", "paused"]
 _TICKET_FIELDS = [
     "odoo_id", "team_id", "stage_id", "created_at", "active", "deleted_at",
-    *(f"clock__{name}" for name in _COMPARED),
+    *(f"clock__{name}" for name in CLOCK_READING),
 ]
 
 
@@ -84,7 +84,7 @@ def _closed_stages() -> set[int]:
 
 
 def _held_reading(ticket: dict) -> tuple:
-    return tuple(ticket[f"clock__{name}"] for name in _COMPARED)
+    return tuple(ticket[f"clock__{name}"] for name in CLOCK_READING)
 
 
 def _batches(*, ticket_ids, team_ids, closed_stages: set[int]) -> Iterator[list[dict]]:

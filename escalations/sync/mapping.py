@@ -86,7 +86,7 @@ def ticket_row(row: dict, schema: HelpdeskSchema, *, synced_at: datetime) -> dic
     }
 
 
-def page_digests(rows: list[dict], sla_rows: list[dict]) -> dict[int, str]:
+def page_digests(rows: list[dict], sla_rows: dict[int, list[dict]]) -> dict[int, str]:
     """A fingerprint of what Odoo holds of each ticket of a page and its SLA records, leaving out
     `write_date`.
 
@@ -101,16 +101,20 @@ def page_digests(rows: list[dict], sla_rows: list[dict]) -> dict[int, str]:
     An SLA record counts by its values, not its id: Enterprise deletes a ticket's unreached SLA
     statuses and creates them again, with new ids and the same values, whenever its priority, team
     or tags are written, changed or not (`_sla_apply`). The mirror may then keep an older status's
-    id, which nothing reads."""
+    id, which nothing reads.
+
+    `sla_rows`: each ticket's SLA records, for those that have some."""
     if not rows:
         return {}
     ticket_values = _values_in_order(rows[0], leave_out={"write_date"})
-    by_ticket: dict[int, list[tuple]] = {}
-    if sla_rows:
-        sla_values = _values_in_order(sla_rows[0], leave_out={"write_date", "id"})
-        for sla in sla_rows:
-            by_ticket.setdefault(sla["ticket_id"][0], []).append(sla_values(sla))
-    return {r["id"]: _digest((ticket_values(r), _in_order(by_ticket.get(r["id"])))) for r in rows}
+    sample = next(iter(sla_rows.values()), None)
+    sla_values = _values_in_order(sample[0], leave_out={"write_date", "id"}) if sample else None
+
+    def slas_of(odoo_id: int) -> list[tuple] | None:
+        slas = sla_rows.get(odoo_id)
+        return _in_order([sla_values(s) for s in slas]) if slas else None
+
+    return {r["id"]: _digest((ticket_values(r), slas_of(r["id"]))) for r in rows}
 
 
 def _values_in_order(sample: dict, *, leave_out: set[str]):

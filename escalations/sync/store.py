@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from escalations import bulk
 from escalations.models import (
@@ -26,10 +26,11 @@ from escalations.models import (
     Tag,
     Team,
     Ticket,
+    TicketClock,
     TicketStageChange,
 )
 from escalations.odoo.schema import HelpdeskSchema
-from escalations.sla.refresh import refresh_saved_clocks
+from escalations.sla.refresh import CLOCK_READING, refresh_saved_clocks
 from escalations.sla.rules import TeamRules
 
 from . import mapping
@@ -67,15 +68,15 @@ class MirrorPage:
 
     def __init__(self, rows: list[dict], sla_rows: list[dict], *, schema: HelpdeskSchema,
                  synced_at: datetime):
-        self.digests = mapping.page_digests(rows, sla_rows)
-        self.tickets: dict[int, dict] = {}  # Ticket rows, with their odoo_digest
-        self.statuses: dict[int, list[dict]] = {}  # SlaStatus rows, for tickets that have some
-        self.tag_ids: dict[int, list[int]] = {}
-        self.customers: dict[int, dict] = {}  # the ticket's Customer row, for those that have one
         self._rows = {r["id"]: r for r in rows}
         self._sla_rows: dict[int, list[dict]] = {}
         for sla in sla_rows:
             self._sla_rows.setdefault(sla["ticket_id"][0], []).append(sla)
+        self.digests = mapping.page_digests(rows, self._sla_rows)
+        self.tickets: dict[int, dict] = {}  # Ticket rows, with their odoo_digest
+        self.statuses: dict[int, list[dict]] = {}  # SlaStatus rows, for tickets that have some
+        self.tag_ids: dict[int, list[int]] = {}
+        self.customers: dict[int, dict] = {}  # the ticket's Customer row, for those that have one
         self._schema = schema
         self._synced_at = synced_at
 
@@ -119,35 +120,36 @@ def mirror_page(rows: list[dict], sla_rows: list[dict], *, schema: HelpdeskSchem
 
 
 class Held(NamedTuple):
-    """What the mirror holds of a ticket that a page brings again."""
+    """What the mirror holds of a ticket that a page brings again (datetimes left out: reading 20,000
+    of them back cost more than the rest of a sync that finds nothing changed)."""
 
-    write_date: datetime
     active: bool
-    deleted_at: datetime | None
+    gone: bool  # marked deleted or invisible
     stage_id: int | None
-    invisible_since: datetime | None
     digest: str
-    clock: tuple | None  # its TicketClock's (deadline, source, at_risk_at, paused); None: no clock
-
-
-_HELD = ["odoo_write_date", "active", "deleted_at", "stage_id", "invisible_since", "odoo_digest"]
-_CLOCK = ["clock__deadline", "clock__source", "clock__at_risk_at", "clock__paused"]
 
 
 def changed_ticket_ids(digests: dict[int, str]) -> tuple[set[int], dict[int, Held]]:
     """Ids in the page that are new, back after being marked deleted or invisible, or whose values
     changed in Odoo (their digest, see mapping.page_digests): a write_date that moved alone changes
-    nothing. Also returns what the mirror holds of each ticket it knows (one query, clock included)."""
-    known, changed = {}, set()
-    rows = Ticket.objects.filter(bulk.among(Ticket, "odoo_id", digests)).order_by()
-    for odoo_id, *held, deadline, source, at_risk_at, paused in rows.values_list("odoo_id", *_HELD, *_CLOCK):
-        # source is never empty on a clock row: None means the ticket has none.
-        clock = None if source is None else (deadline, source, at_risk_at, paused)
-        known[odoo_id] = ticket = Held(*held, clock)
-        if ticket.deleted_at or ticket.invisible_since or ticket.digest != digests[odoo_id]:
-            changed.add(odoo_id)
-    changed.update(digests.keys() - known.keys())
-    return changed, known
+    nothing. Also returns what the mirror holds of each ticket it knows."""
+    gone = Q(deleted_at__isnull=False) | Q(invisible_since__isnull=False)
+    rows = (
+        Ticket.objects.filter(bulk.among(Ticket, "odoo_id", digests)).order_by()
+        .annotate(gone=ExpressionWrapper(gone, output_field=BooleanField()))
+        .values_list("odoo_id", "active", "gone", "stage_id", "odoo_digest")
+    )
+    known = {odoo_id: Held(*held) for odoo_id, *held in rows}
+    changed = {i for i, held in known.items() if held.gone or held.digest != digests[i]}
+    return changed | (digests.keys() - known.keys()), known
+
+
+def _current_clocks(ids: list[int]) -> dict[int, tuple]:
+    """The reading (deadline, source, at_risk_at, paused) of the clocks these tickets have."""
+    if not ids:
+        return {}
+    rows = TicketClock.objects.filter(bulk.among(TicketClock, "ticket", ids))
+    return {i: tuple(reading) for i, *reading in rows.values_list("ticket_id", *CLOCK_READING)}
 
 
 @dataclass
@@ -211,7 +213,7 @@ def save_ticket_page(
         bulk.insert(SlaStatus, [s for rows in statuses.values() for s in rows])
         bulk.insert(TicketStageChange, _stage_changes(tickets, known))
         started = time.monotonic()
-        current = {i: known[i].clock for i in held_ids if known[i].clock}
+        current = _current_clocks(held_ids)
         counts.clocks = refresh_saved_clocks(
             tickets, statuses, current, created={t["odoo_id"] for t in new}, rules=writes.rules,
             now=writes.synced_at,
