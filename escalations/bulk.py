@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 
 from django.db import connection, transaction
@@ -127,17 +128,17 @@ def _sqlite_write(table: str, fields, rows: list[dict], *, conflict: str = "") -
 
 
 def _with_sqlite_datetimes(rows: Iterable[tuple], positions: list[int]) -> Iterator[list]:
-    """The rows with their datetimes as Django's SQLite backend stores an aware one: its UTC time,
-    naive, as text (str() of it without the "+00:00"). Rows share many (the sync's time on every row),
-    so each is converted once."""
-    texts: dict[datetime, str] = {}
     for values in rows:
         row = list(values)
         for i in positions:
-            value = row[i]
-            if value is not None:
-                text = texts.get(value)
-                if text is None:
-                    text = texts[value] = value.astimezone(UTC).isoformat(" ")[:-6]
-                row[i] = text
+            if row[i] is not None:
+                row[i] = _sqlite_datetime(row[i])
         yield row
+
+
+@lru_cache(maxsize=1 << 16)
+def _sqlite_datetime(value: datetime) -> str:
+    """An aware datetime as Django's SQLite backend stores it: its UTC time, naive, as text (str() of
+    it without the "+00:00"). Rows share many (the sync's time on every row; a ticket's creation and
+    its clock's window start; an SLA deadline and its clock's), so each is converted once."""
+    return value.astimezone(UTC).isoformat(" ")[:-6]
