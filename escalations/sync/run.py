@@ -206,6 +206,7 @@ def _sync_ticket_pages(
         if time.monotonic() - renewed > RENEW_AFTER_SECONDS:
             _renew_lease(lease_owner)
             renewed = time.monotonic()
+    store.flush_cursor(writes)
     return seen, saved
 
 
