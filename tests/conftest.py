@@ -101,6 +101,19 @@ def team_lead(lead, ticket):
     return make_lead(lead, teams=[ticket.team], agent=free_agent(ticket.assignee))
 
 
+# -- a real SMTP server on loopback, with the app's email settings pointed at it --------------------
+
+
+@pytest.fixture
+def smtp(settings):
+    from tests.smtp import SmtpServer, point_settings_at
+
+    server = SmtpServer().start()
+    point_settings_at(settings, server.port)
+    yield server
+    server.stop()
+
+
 # -- a team's two-level escalation policy (modules with their own `policy` override it) -------------
 
 

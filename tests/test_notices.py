@@ -38,14 +38,6 @@ ONCALL = "oncall@example.com"
 
 
 @pytest.fixture
-def smtp(settings):
-    server = SmtpServer().start()
-    point_settings_at(settings, server.port)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def policy(db, lead):
     policy = EscalationPolicyFactory(team=TeamFactory(name="Hardware support"))
     level1 = policy.levels.get(number=1)

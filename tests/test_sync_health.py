@@ -24,14 +24,6 @@ ODOO_18 = pytest.mark.parametrize("simulator", [("enterprise", 18)], indirect=Tr
 
 
 @pytest.fixture
-def smtp(settings):
-    server = SmtpServer().start()
-    point_settings_at(settings, server.port)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def admins(settings):
     User.objects.create_superuser("root", "root@example.com", "pw")
     User.objects.create_superuser("nomail", "", "pw")  # no address: nobody to write to
