@@ -16,6 +16,12 @@ class Team(models.Model):
     use_sla = models.BooleanField(default=False)
     # The team's working calendar in Odoo (resource.calendar); SLA deadlines the app computes use it.
     calendar_odoo_id = models.PositiveIntegerField(null=True, blank=True)
+    # The team's members in Odoo (Enterprise `member_ids`, OCA `user_ids`): whom routine automation
+    # may assign its tickets to.
+    members = models.ManyToManyField("Agent", blank=True, related_name="teams")
+    # How Odoo itself assigns the team's new tickets ("randomly", "balanced", ...; "" when it does not):
+    # an automation rule that assigns is refused for such a team, Odoo would undo it.
+    odoo_assigns = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -47,6 +53,9 @@ class Agent(models.Model):
     login = models.CharField(max_length=255, blank=True)
     email = models.CharField(max_length=255, blank=True)
     active = models.BooleanField(default=True)
+    # The person's resource.resource in Odoo: their own time off is a calendar leave with this
+    # resource_id (escalations.models.CalendarLeave).
+    resource_odoo_id = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -104,6 +113,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     odoo_write_date = models.DateTimeField()
+    # The Odoo user who wrote the values last mirrored (res.users id; not a foreign key: OdooBot and
+    # the console's own user are no agents). Whether a person just changed the ticket.
+    odoo_write_uid = models.PositiveIntegerField(null=True, blank=True)
 
     # The nearest deadline among the ticket's unmet SLAs (None when it has none running). Whether it
     # is breached is worked out against the current time, never taken from Odoo's stored flags.
@@ -191,6 +203,9 @@ class SyncState(models.Model):
     # Tickets Odoo has but no longer shows to the console's user (Ticket.invisible_since), counted by
     # each sync for the pages' sync health line, so that they need no query of their own.
     invisible_tickets = models.PositiveIntegerField(default=0)
+    # The console's own Odoo user (res.users id), as the last sync logged in: its writes are not a
+    # person's (escalations.automation).
+    odoo_uid = models.PositiveIntegerField(null=True, blank=True)
     # When the admins were emailed about this refusal; cleared by the next successful sync, so each
     # refusal episode sends one email. Set by a conditional update: two workers never both send.
     auth_refusal_notified_at = models.DateTimeField(null=True, blank=True)

@@ -43,15 +43,26 @@ _COMMON_TICKET_FIELDS = {
     "active": "active",
     "created_at": "create_date",
     "write_date": "write_date",
+    # Who last wrote the ticket: a person, the console's own user or OdooBot (crons). Left out of the
+    # ticket's digest; routine automation (escalations.automation) keeps off what a person just changed.
+    "write_uid": "write_uid",
     # Enterprise: stored earliest unreached deadline. OCA 16: stored, refreshed by a cron.
     "sla_deadline": "sla_deadline",
 }
 
 # Fields the console reads of the small models; intersected with what fields_get reports.
-_TEAM_FIELDS = ["name", "active", "use_sla", "resource_calendar_id", "write_date"]
+# Members: Enterprise `member_ids`, OCA `user_ids`. Odoo's own assignment: Enterprise 16+
+# `auto_assignment` with `assign_method` (randomly / balanced); OCA helpdesk_mgmt_assign_method's
+# `assign_method` (manual / random / balanced).
+_TEAM_FIELDS = [
+    "name", "active", "use_sla", "resource_calendar_id", "member_ids", "user_ids", "auto_assignment",
+    "assign_method", "write_date",
+]
 _STAGE_FIELDS = ["name", "sequence", "fold", "closed", "active", "write_date"]
 _TAG_FIELDS = ["name", "write_date"]
-_USER_FIELDS = ["name", "login", "email", "active", "share", "write_date"]
+# resource_ids (the `resource` module's): the person's resource, whose own time off Odoo keeps as
+# leaves with that resource_id.
+_USER_FIELDS = ["name", "login", "email", "active", "share", "resource_ids", "write_date"]
 # Working calendars (resource.calendar), for the deadlines the console computes itself. Attendances
 # gained date_from/date_to and day_period (lunch breaks are attendances too) over the versions;
 # two-week calendars give each attendance a week_type, and display_type marks their section lines;

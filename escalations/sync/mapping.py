@@ -28,7 +28,18 @@ def team_row(row: dict) -> dict:
         "active": row.get("active", True),
         "use_sla": bool(row.get("use_sla", False)),
         "calendar_odoo_id": m2o_id(row.get("resource_calendar_id")),
+        "member_odoo_ids": sorted(row.get("member_ids") or row.get("user_ids") or []),
+        "odoo_assigns": odoo_assigns(row),
     }
+
+
+def odoo_assigns(team: dict) -> str:
+    """How Odoo itself assigns this team's new tickets ("" when it does not): Enterprise 16+
+    `auto_assignment` with `assign_method`, OCA helpdesk_mgmt_assign_method's `assign_method`."""
+    method = text(team.get("assign_method"))
+    if "auto_assignment" in team:
+        return (method or "randomly") if team["auto_assignment"] else ""
+    return "" if method in ("", "manual") else method
 
 
 def stage_row(row: dict) -> dict:
@@ -49,6 +60,7 @@ def agent_row(row: dict) -> dict:
         "login": text(row.get("login")),
         "email": text(row.get("email")),
         "active": row.get("active", True),
+        "resource_odoo_id": min(row.get("resource_ids") or [0]) or None,
     }
 
 
@@ -79,6 +91,7 @@ def ticket_row(row: dict, schema: HelpdeskSchema, *, synced_at: datetime) -> dic
         "closed_at": odoo_datetime(get("closed_at")),
         "stage_changed_at": odoo_datetime(get("stage_changed_at")),
         "odoo_write_date": odoo_datetime(get("write_date")),
+        "odoo_write_uid": m2o_id(get("write_uid")),
         "sla_deadline": odoo_datetime(get("sla_deadline")),
         "synced_at": synced_at,
         "deleted_at": None,
@@ -88,7 +101,7 @@ def ticket_row(row: dict, schema: HelpdeskSchema, *, synced_at: datetime) -> dic
 
 def page_digests(rows: list[dict], sla_rows: dict[int, list[dict]]) -> dict[int, str]:
     """A fingerprint of what Odoo holds of each ticket of a page and its SLA records, leaving out
-    `write_date`.
+    `write_date` and `write_uid`.
 
     Odoo moves write_date without changing anything: OCA helpdesk_mgmt_sla 16.0 rewrites every open
     ticket's deadline every 5 minutes, and recomputes do the same. Comparing this fingerprint, not the
@@ -106,7 +119,7 @@ def page_digests(rows: list[dict], sla_rows: dict[int, list[dict]]) -> dict[int,
     `sla_rows`: each ticket's SLA records, for those that have some."""
     if not rows:
         return {}
-    ticket_values = _values_in_order(rows[0], leave_out={"write_date"})
+    ticket_values = _values_in_order(rows[0], leave_out={"write_date", "write_uid"})
     sample = next(iter(sla_rows.values()), None)
     sla_values = _values_in_order(sample[0], leave_out={"write_date", "id"}) if sample else None
 

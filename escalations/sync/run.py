@@ -94,6 +94,8 @@ def sync_odoo(*, full: bool = False, client: OdooClient | None = None) -> SyncRe
 def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str) -> None:
     state = SyncState.load()
     schema = _schema(client, state, refresh=full)
+    if state.odoo_uid != client.uid:
+        SyncState.objects.filter(pk=1).update(odoo_uid=client.uid)
     now = timezone.now()
     start = Position() if full else incremental_start(state)
     _sync_reference_models(client, schema, since=start.second)
@@ -162,11 +164,12 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
     def read(model, fields, extra=()):
         return client.search_read(model, domain + list(extra), fields, active_test=False)
 
+    # Users before teams: a team's members are users.
+    share = [("share", "=", False)] if "share" in schema.user_fields else []
+    store.save_agents(read(names.USER, schema.user_fields, share))
     store.save_teams(read(schema.team_model, schema.team_fields))
     store.save_stages(read(schema.stage_model, schema.stage_fields))
     store.save_tags(read(schema.tag_model, schema.tag_fields))
-    share = [("share", "=", False)] if "share" in schema.user_fields else []
-    store.save_agents(read(names.USER, schema.user_fields, share))
 
 
 def _sync_ticket_pages(

@@ -39,8 +39,27 @@ _TICKET_UPDATE_FIELDS = [f.name for f in Ticket._meta.concrete_fields if not f.p
 
 
 def save_teams(rows):
-    fields = ["name", "active", "use_sla", "calendar_odoo_id"]
-    bulk.upsert(Team, [mapping.team_row(r) for r in rows], update_fields=fields)
+    fields = ["name", "active", "use_sla", "calendar_odoo_id", "odoo_assigns"]
+    teams = [mapping.team_row(r) for r in rows]
+    members = {team["odoo_id"]: team.pop("member_odoo_ids") for team in teams}
+    bulk.upsert(Team, teams, update_fields=fields)
+    _save_members(members)
+
+
+def _save_members(members: dict[int, list[int]]) -> None:
+    """Replace the teams' members, two queries for all of them. A member the mirror does not hold yet
+    (a user created since its users were read) is left out until the next sync reads both."""
+    if not members:
+        return
+    through = Team.members.through
+    known = set(Agent.objects.filter(odoo_id__in={a for ids in members.values() for a in ids})
+                .values_list("odoo_id", flat=True))
+    with transaction.atomic():
+        through.objects.filter(team_id__in=list(members)).delete()
+        through.objects.bulk_create(
+            [through(team_id=team, agent_id=agent) for team, ids in members.items() for agent in ids
+             if agent in known]
+        )
 
 
 def save_stages(rows):
@@ -51,7 +70,7 @@ def save_stages(rows):
 
 def save_agents(rows):
     bulk.upsert(
-        Agent, [mapping.agent_row(r) for r in rows], update_fields=["name", "login", "email", "active"]
+        Agent, [mapping.agent_row(r) for r in rows], update_fields=["name", "login", "email", "active", "resource_odoo_id"]
     )
 
 

@@ -78,6 +78,8 @@ def base_models(version: int) -> list:
                 m2o("company_id", "res.company", "Company"),
                 F("active", "boolean", "Active", default=True),
                 F("share", "boolean", "Share User", default=False),
+                # Added by the `resource` module (res_users.py), which helpdesk depends on.
+                o2m("resource_ids", "resource.resource", "user_id", "Resources"),
                 tz,
                 lang,
             ],

@@ -183,6 +183,12 @@ class BaseSeeder(HelpdeskSetup):
                     "tz": TZ,
                 },
             )
+            # Each agent is an employee with a resource (hr's `_inverse_user`): their own time off is a
+            # calendar leave with this resource_id.
+            self.make(
+                "resource.resource",
+                {"name": name, "user_id": uid, "tz": TZ, "company_id": self.company},
+            )
             self.agent_ids.append(uid)
             self.members[team].append(uid)
             if lead:
