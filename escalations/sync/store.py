@@ -69,9 +69,8 @@ def save_stages(rows):
 
 
 def save_agents(rows):
-    bulk.upsert(
-        Agent, [mapping.agent_row(r) for r in rows], update_fields=["name", "login", "email", "active", "resource_odoo_id"]
-    )
+    fields = ["name", "login", "email", "active", "resource_odoo_id"]
+    bulk.upsert(Agent, [mapping.agent_row(r) for r in rows], update_fields=fields)
 
 
 def save_tags(rows):
