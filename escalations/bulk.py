@@ -51,16 +51,21 @@ def insert(model, rows: list[dict]) -> None:
         model.objects.bulk_create([model(**row) for row in rows])
 
 
-def upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: str = "odoo_id") -> None:
-    """Insert the rows, or update `update_fields` of those whose key is already there."""
+def upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: str = "odoo_id",
+           kept_while_same: tuple[str, list[str]] | None = None) -> None:
+    """Insert the rows, or update `update_fields` of those whose key is already there.
+
+    `kept_while_same=(field, kept)`: where the row already there has the same `field` value, the `kept`
+    fields (among update_fields) keep their value (PostgreSQL and SQLite; elsewhere they are updated)."""
     if not rows:
         return
+    updates = _updates(model, update_fields, kept_while_same)
     if connection.vendor == "postgresql":
-        _pg_upsert(model, rows, update_fields=update_fields, unique_field=unique_field)
+        _pg_upsert(model, rows, updates=updates, unique_field=unique_field)
     elif connection.vendor == "sqlite":
         key = model._meta.get_field(unique_field).column
         _sqlite_write(model._meta.db_table, model._meta.concrete_fields, rows,
-                      conflict=f'ON CONFLICT ("{key}") DO UPDATE SET {_updates(model, update_fields)}')
+                      conflict=f'ON CONFLICT ("{key}") DO UPDATE SET {updates}')
     else:
         model.objects.bulk_create(
             [model(**row) for row in rows],
@@ -68,7 +73,7 @@ def upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: s
         )
 
 
-def _pg_upsert(model, rows: list[dict], *, update_fields: list[str], unique_field: str) -> None:
+def _pg_upsert(model, rows: list[dict], *, updates: str, unique_field: str) -> None:
     fields = model._meta.concrete_fields
     table = model._meta.db_table
     staging = f"staging_{table}"
@@ -80,14 +85,25 @@ def _pg_upsert(model, rows: list[dict], *, update_fields: list[str], unique_fiel
         _copy(cursor, staging, fields, rows)
         cursor.execute(
             f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{staging}" '
-            f'ON CONFLICT ("{key}") DO UPDATE SET {_updates(model, update_fields)}'
+            f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
         )
         cursor.execute(f'DROP TABLE "{staging}"')
 
 
-def _updates(model, update_fields: list[str]) -> str:
-    columns = [model._meta.get_field(name).column for name in update_fields]
-    return ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
+def _updates(model, update_fields: list[str], kept_while_same: tuple[str, list[str]] | None) -> str:
+    column = lambda name: model._meta.get_field(name).column  # noqa: E731
+    same, kept = kept_while_same or ("", [])
+    table = model._meta.db_table
+
+    def update(name: str) -> str:
+        c = column(name)
+        if name not in kept:
+            return f'"{c}" = EXCLUDED."{c}"'
+        s = column(same)
+        return (f'"{c}" = CASE WHEN "{table}"."{s}" = EXCLUDED."{s}" THEN "{table}"."{c}" '
+                f'ELSE EXCLUDED."{c}" END')
+
+    return ", ".join(update(name) for name in update_fields)
 
 
 def _column_list(fields) -> str:

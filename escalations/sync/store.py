@@ -36,6 +36,7 @@ from escalations.sla.rules import TeamRules
 from . import mapping
 
 _TICKET_UPDATE_FIELDS = [f.name for f in Ticket._meta.concrete_fields if not f.primary_key]
+_KEPT_WHILE_SAME = ("odoo_digest", ["odoo_write_date", "odoo_write_uid"])
 
 
 def save_teams(rows):
@@ -231,7 +232,10 @@ def save_ticket_page(
         # New tickets go straight in (COPY on PostgreSQL): the sync holds the lease, and nothing else
         # adds tickets to the mirror.
         bulk.insert(Ticket, new)
-        bulk.upsert(Ticket, held, update_fields=_TICKET_UPDATE_FIELDS)
+        # A full sync rewrites tickets whose values did not change: they keep the write date and author
+        # of their last change, not a cron's rewrite (the engine's "no update" and automation's idle
+        # and "a person changed it" read them).
+        bulk.upsert(Ticket, held, update_fields=_TICKET_UPDATE_FIELDS, kept_while_same=_KEPT_WHILE_SAME)
         if held_ids:  # only tickets the mirror held can have old tag links and SLA rows to replace
             through.objects.filter(bulk.among(through, "ticket", held_ids)).delete()
             SlaStatus.objects.filter(bulk.among(SlaStatus, "ticket", held_ids)).delete()

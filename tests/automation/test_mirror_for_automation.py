@@ -1,6 +1,8 @@
 """What routine automation needs of the mirror: a team's members and Odoo's own assignment, each
 agent's resource (for their time off), and who last changed a ticket."""
 
+from datetime import timedelta
+
 import pytest
 
 from escalations.models import Agent, SyncState, Team, Ticket
@@ -59,8 +61,13 @@ def test_who_last_changed_a_ticket_is_mirrored_and_a_cron_rewrite_keeps_it(odoo)
     sync_odoo()
     ticket.refresh_from_db()
     assert (ticket.priority, ticket.odoo_write_uid) == (new_priority, person.odoo_id)
-    # OdooBot rewrites the ticket unchanged (a cron): the person stays its last writer in the mirror.
+    changed_at = ticket.odoo_write_date
+    # OdooBot rewrites the ticket unchanged (a cron): the person stays its last writer in the mirror,
+    # and the change keeps its time, through the incremental sync and the full one, which rewrites
+    # every ticket.
+    odoo.state.clock.advance(timedelta(minutes=10))
     odoo.state.rewrite_tickets()
-    sync_odoo()
-    ticket.refresh_from_db()
-    assert ticket.odoo_write_uid == person.odoo_id
+    for full in (False, True):
+        sync_odoo(full=full)
+        ticket.refresh_from_db()
+        assert (ticket.odoo_write_uid, ticket.odoo_write_date) == (person.odoo_id, changed_at)
