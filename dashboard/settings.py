@@ -192,6 +192,18 @@ SYNC_AUTH_PAUSE_SECONDS = env_int("SYNC_AUTH_PAUSE_SECONDS", 600)
 # How often Celery beat evaluates the escalation rules (it also runs after each sync).
 ENGINE_INTERVAL_SECONDS = env_int("ENGINE_INTERVAL_SECONDS", 60)
 
+# --- Routine automation (escalations.automation) --------------------------------------------------
+# How often beat runs the automation rules (they also run after each sync).
+AUTOMATION_INTERVAL_SECONDS = env_int("AUTOMATION_INTERVAL_SECONDS", 60)
+# At most this many tickets changed per pass: past it the pass stops and the supervisors are told.
+AUTOMATION_RUN_CAP = env_int("AUTOMATION_RUN_CAP", 50)
+# No rule touches a ticket a person changed (in Odoo or from the console) within this many minutes.
+AUTOMATION_HANDS_OFF_MINUTES = env_int("AUTOMATION_HANDS_OFF_MINUTES", 15)
+# Tickets with any of these tags (comma-separated, any case) are handed to a person, never automated.
+AUTOMATION_PERSON_TAGS = [
+    t.strip() for t in os.environ.get("AUTOMATION_PERSON_TAGS", "VIP").split(",") if t.strip()
+]
+
 # --- Outbox (actions written back to Odoo) ----------------------------------------------------------
 # How often beat sweeps the outbox: re-sends actions whose retry time came, re-queues stuck ones.
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 10)

@@ -1,4 +1,5 @@
 from .audit import AuditEntry
+from .automation import AutomationChange, AutomationRule, AutomationRun
 from .calendar import CalendarAttendance, CalendarLeave, WorkingCalendar
 from .clock import TicketClock, TicketStageChange
 from .display import WallDisplay
@@ -9,7 +10,8 @@ from .outbox import OdooAction
 from .policy import EscalationLevel, EscalationPolicy, Profile
 
 __all__ = [
-    "Agent", "AuditEntry", "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
+    "Agent", "AuditEntry", "AutomationChange", "AutomationRule", "AutomationRun",
+    "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
     "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Notice", "OdooAction", "Profile", "SlaStatus",
     "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
     "WallDisplay", "WorkingCalendar",

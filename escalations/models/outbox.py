@@ -24,6 +24,10 @@ class OdooAction(models.Model):
         NOTE = "note", "Note"
         # The level's tag and priority set on the ticket in Odoo (escalations.outbox.markers): no note.
         MARK = "mark", "Escalation marker"
+        # A routine automation rule's change (escalations.automation), and a lead's undo of one. Never
+        # held for confirmation: when a person changed the ticket first, automation steps back.
+        AUTOMATION = "automation", "Automation"
+        UNDO = "undo", "Undo of automation"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Pending"
