@@ -43,6 +43,11 @@ def setup_periodic_tasks(sender, **kwargs):
         name="escalation evaluation",
     )
     sender.add_periodic_task(
+        float(settings.AUTOMATION_INTERVAL_SECONDS),
+        sender.signature("escalations.tasks.run_automation"),
+        name="automation rules",
+    )
+    sender.add_periodic_task(
         float(settings.OUTBOX_SWEEP_SECONDS),
         sender.signature("escalations.tasks.sweep_outbox"),
         name="outbox sweep",

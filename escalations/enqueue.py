@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 SEND_ODOO_ACTION = "escalations.tasks.send_odoo_action"
 SEND_NOTICE = "escalations.tasks.send_notice"
+SEND_AUTOMATION_REMINDER = "escalations.tasks.send_automation_reminder"
+SEND_AUTOMATION_CAP_NOTICE = "escalations.tasks.send_automation_cap_notice"
 
 
 def enqueue(task: str, row_id: int, *, countdown: float | None = None) -> bool:

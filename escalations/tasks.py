@@ -14,8 +14,16 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from escalations.automation.mail import cap_notice_send, reminder_send
+from escalations.automation.run import automation_run
 from escalations.engine import evaluate_escalations
-from escalations.enqueue import SEND_NOTICE, SEND_ODOO_ACTION, enqueue
+from escalations.enqueue import (
+    SEND_AUTOMATION_CAP_NOTICE,
+    SEND_AUTOMATION_REMINDER,
+    SEND_NOTICE,
+    SEND_ODOO_ACTION,
+    enqueue,
+)
 from escalations.models import SyncState
 from escalations.notices.create import notice_catch_up, notice_create_reminders
 from escalations.notices.send import notice_send, notice_sweep
@@ -51,6 +59,9 @@ def _run(full: bool) -> dict | None:
     # The sync has refreshed the clocks of the tickets it saved; evaluate at once rather than at the
     # next beat tick, so a ticket that just went wrong in Odoo is escalated within one sync period.
     result["escalations"] = evaluate_escalations().counts()
+    # And the automation rules, for the tickets just created or changed.
+    run = automation_run()
+    result["automation"] = {"changes": run.changes, "handed": run.handed} if run else None
     return result
 
 
@@ -106,3 +117,24 @@ def sweep_notices():
             "notices: %s caught up, %s reminders created, %s re-queued", caught_up, reminders, len(stuck)
         )
     return {"caught_up": caught_up, "reminders": reminders, "requeued": len(stuck)}
+
+
+@shared_task(name="escalations.tasks.run_automation", ignore_result=True)
+def run_automation():
+    """One pass of the automation rules that are on. Safe to run in two workers at once."""
+    run = automation_run()
+    return {"changes": run.changes, "handed": run.handed, "capped": run.capped} if run else None
+
+
+# Emails are retried a few times by Celery itself: unlike the outbox and the notices, they keep no row
+# of their own to schedule retries from (the ledger row says what was done).
+@shared_task(name=SEND_AUTOMATION_REMINDER, ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=5)
+def send_automation_reminder(change_id: int):
+    return reminder_send(change_id)
+
+
+@shared_task(name=SEND_AUTOMATION_CAP_NOTICE, ignore_result=True, autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=5)
+def send_automation_cap_notice(run_id: int):
+    return cap_notice_send(run_id)

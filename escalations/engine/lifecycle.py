@@ -64,12 +64,15 @@ def _changed(escalation: Escalation) -> EscalationChanged:
 
 def escalation_raise_manual(*, ticket: Ticket, level: EscalationLevel, user, reason: str,
                             now: datetime | None = None) -> Escalation:
-    """Escalate a ticket by hand at the given level of its team's policy."""
+    """Escalate a ticket by hand at the given level of its team's policy; `user` None: an automation
+    rule hands the ticket over (`reason` names it), which a policy's allow_manual does not govern."""
     now = now or timezone.now()
     policy = level.policy
     if policy.team_id != ticket.team_id:
         raise EscalationError(f"{level} belongs to another team's escalation policy.")
-    if not (policy.active and policy.allow_manual):
+    if not policy.active:
+        raise EscalationError(f"The escalation policy of {policy.team} is switched off.")
+    if user is not None and not policy.allow_manual:
         raise EscalationError(f"The escalation policy of {policy.team} does not allow escalation by hand.")
     if not Ticket.objects.open().filter(pk=ticket.pk).exists():
         raise EscalationError("This ticket is closed, archived or deleted in Odoo.")
@@ -82,7 +85,8 @@ def escalation_raise_manual(*, ticket: Ticket, level: EscalationLevel, user, rea
         with transaction.atomic():
             escalation = Escalation.objects.create(
                 ticket=ticket, policy=policy, level=level, trigger=Trigger.MANUAL,
-                trigger_key=f"{now:%Y%m%dT%H%M%S.%f}/{user.pk}", facts={"reason": reason},
+                trigger_key=f"{now:%Y%m%dT%H%M%S.%f}/{user.pk if user else 'automation'}",
+                facts={"reason": reason},
                 raised_at=now, level_since=now,
             )
             _event(escalation, kind=Kind.RAISED, now=now, user=user, reason=reason, to_level=level)

@@ -8,6 +8,8 @@ matched but left to a person is a row too, with the reason. The unique (rule, ti
 constraint is what keeps two workers, or a rule and its own earlier write, from acting twice.
 """
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -118,6 +120,10 @@ class AutomationRun(models.Model):
         return f"automation pass {self.started_at:%Y-%m-%d %H:%M}: {self.changes} changes"
 
 
+# The occasion of a "handed to a person" row: a ticket is handed over once per rule, whatever fires.
+OCCASION_HANDED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class AutomationChange(models.Model):
     """One line of the automation ledger: a change a rule made to a ticket, or a ticket it handed to
     a person instead."""
@@ -131,9 +137,10 @@ class AutomationChange(models.Model):
     run = models.ForeignKey(AutomationRun, null=True, on_delete=models.SET_NULL, related_name="ledger")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="automation_changes")
     action = models.CharField(max_length=16, choices=AutomationRule.Action.choices)
-    # What the trigger fired on ("created", "changed:<write date>", "idle:<since>", "schedule:<period>"):
-    # a rule acts once per ticket per occasion, whoever runs it.
-    occasion = models.CharField(max_length=64)
+    # What the trigger fired on: the ticket's creation, the change (its write date), the start of the
+    # idle spell (the last change), the schedule's period; HANDED rows use OCCASION_HANDED (a ticket
+    # is handed to a person once per rule). A rule acts once per ticket per occasion, whoever runs it.
+    occasion_at = models.DateTimeField()
     # Odoo values before and after, in Odoo's write format ({"user_id": 7}), for the ledger and undo.
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
@@ -158,7 +165,7 @@ class AutomationChange(models.Model):
         ordering = ["-at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["rule", "ticket", "occasion"], name="automation_once_per_occasion"
+                fields=["rule", "ticket", "occasion_at"], name="automation_once_per_occasion"
             ),
         ]
         indexes = [models.Index(fields=["ticket", "at"], name="automation_ticket_idx")]

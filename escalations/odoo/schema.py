@@ -53,7 +53,7 @@ _COMMON_TICKET_FIELDS = {
 # Fields the console reads of the small models; intersected with what fields_get reports.
 # Members: Enterprise `member_ids`, OCA `user_ids`. Odoo's own assignment: Enterprise 16+
 # `auto_assignment` with `assign_method` (randomly / balanced); OCA helpdesk_mgmt_assign_method's
-# `assign_method` (manual / random / balanced).
+# `assign_method` (manual / randomly / balanced / sequential).
 _TEAM_FIELDS = [
     "name", "active", "use_sla", "resource_calendar_id", "member_ids", "user_ids", "auto_assignment",
     "assign_method", "write_date",

@@ -52,6 +52,7 @@ from escalations.odoo.errors import (
 from escalations.odoo.values import odoo_datetime
 from escalations.outbox.markers import marker_values
 from escalations.outbox.rollback import action_roll_back
+from escalations.outbox.routine import ForbiddenAutomation, check_routine
 from escalations.outbox.watch import (
     WATCHED,
     Values,
@@ -67,6 +68,7 @@ logger = logging.getLogger(__name__)
 State = OdooAction.State
 Kind = OdooAction.Kind
 WAIT_FOR_OLDER = timedelta(seconds=2)
+AUTOMATED = (Kind.AUTOMATION, Kind.UNDO)
 # Shown on the row: a ticket's actions apply in order, so one waits while an earlier one is stale
 # (for its lead to confirm or cancel) or still on its way.
 WAITING_FOR_OLDER = "Waits for an earlier action on this ticket to be applied, confirmed or cancelled."
@@ -276,8 +278,11 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
                  last_error=CANCEL_CHECKING if action.cancelled_by_id else WAITING_FOR_OLDER)
         return State.QUEUED
     try:
+        _check_automated(action)
         client = _connect()
         result = _settle_cancel(client, action) if action.cancelled_by_id else _apply(client, action)
+    except ForbiddenAutomation as refusal:
+        return _record_failure(action, f"Refused by the console: {refusal.message}")
     except _HandedOn:
         return "skipped"
     except OdooUnavailable as exc:
@@ -292,6 +297,13 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
     except OdooError as exc:
         return _record_failure(action, plain_reason(exc))
     return _record(action, result)
+
+
+def _check_automated(action: OdooAction) -> None:
+    """An automated change, or its undo, is held to the honest limit once more right before it is
+    written, whatever its row says now (escalations.outbox.routine)."""
+    if action.kind in AUTOMATED:
+        check_routine(action.payload.get("values") or {}, undo=action.kind == Kind.UNDO)
 
 
 def _record_failure(action: OdooAction, reason: str) -> str:
@@ -315,6 +327,14 @@ def _record_failure(action: OdooAction, reason: str) -> str:
 
 def _record(action: OdooAction, result: _Result) -> str:
     with transaction.atomic():
+        if result.stale and action.kind in AUTOMATED:
+            # Automation never overrides a person: it steps back, and the ledger shows why.
+            reason = ("Not applied: the ticket changed in Odoo meanwhile (" + "; ".join(result.stale)
+                      + "), so automation left it to the people working on it.")
+            if _release(action, state=State.CANCELLED, stale_changes=result.stale, last_error=reason):
+                _audit(action, AuditEntry.Outcome.CANCELLED, reason)
+            _next_of_ticket(action)
+            return State.CANCELLED
         if result.stale:
             reason = "The ticket changed in Odoo since you loaded it: " + "; ".join(result.stale) + "."
             if _release(action, state=State.STALE, stale_changes=result.stale, last_error=reason):

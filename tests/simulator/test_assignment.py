@@ -111,3 +111,43 @@ def test_oca_16_fills_an_unassigned_ticket_from_the_teams_alias_owner(make_serve
     assert assignee(odoo, new_ticket(odoo, team_id=second)) == owner
     assert "alias_user_id" not in connect(make_server(flavour="oca", version=17, tickets=0)).execute(
         "helpdesk.ticket.team", "fields_get")
+
+
+def oca_assigning(odoo, method: str, members: list[int]) -> int:
+    team = team_ids(odoo, "helpdesk.ticket.team")[0]
+    kw(odoo, "helpdesk.ticket.team", "write", [[team], {"assign_method": method,
+                                                         "user_ids": [(6, 0, members)]}])
+    return team
+
+
+@pytest.mark.parametrize("version", [16, 17])
+def test_oca_assign_method_assigns_new_tickets_in_turn_or_to_the_least_loaded(make_server, version):
+    odoo = connect(make_server(flavour="oca", version=version, tickets=0))
+    field = odoo.execute("helpdesk.ticket.team", "fields_get")["assign_method"]
+    assert [k for k, _ in field["selection"]] == ["manual", "randomly", "balanced", "sequential"]
+    members = users(odoo, 3)
+    team = team_ids(odoo, "helpdesk.ticket.team")[0]
+    [row] = kw(odoo, "helpdesk.ticket.team", "read", [[team], ["assign_method"]])
+    assert row["assign_method"] == "manual"
+    kw(odoo, "helpdesk.ticket.team", "write", [[team], {"user_ids": [(6, 0, members)]}])
+    assert assignee(odoo, new_ticket(odoo, team_id=team)) is False  # manual: nobody
+
+    # Both take the member after the assignee of the team's latest ticket.
+    oca_assigning(odoo, "sequential", members)
+    made = [new_ticket(odoo, team_id=team) for _ in range(4)]
+    assert [assignee(odoo, t) for t in made] == [members[0], members[1], members[2], members[0]]
+    oca_assigning(odoo, "randomly", members)
+    made = [new_ticket(odoo, team_id=team) for _ in range(3)]
+    assert [assignee(odoo, t) for t in made] == [members[1], members[2], members[0]]
+
+    # balanced: open tickets of every team count (helpdesk_mgmt_assign_method's read_group has no team).
+    other = team_ids(odoo, "helpdesk.ticket.team")[1]
+    oca_assigning(odoo, "balanced", members[:2])
+    for _ in range(3):
+        new_ticket(odoo, team_id=other, user_id=members[1])
+    assert assignee(odoo, new_ticket(odoo, team_id=team)) == members[0]
+
+
+def test_oca_18_has_no_assign_method(make_server):
+    odoo = connect(make_server(flavour="oca", version=18, tickets=0))
+    assert "assign_method" not in odoo.execute("helpdesk.ticket.team", "fields_get")

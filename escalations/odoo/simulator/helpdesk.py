@@ -13,6 +13,8 @@ same call: Odoo protects the fields being written from their own compute):
   while unassigned, gets a member (`_determine_user_to_assign`): `randomly` = round robin after the
   assignee of the team's latest ticket, `balanced` = the member with the fewest open tickets of the team.
 - OCA 16: an unassigned ticket created in or moved to a team gets the team's `alias_user_id`.
+- OCA 16/17 with helpdesk_mgmt_assign_method, a team's `assign_method` other than `manual`: as
+  Enterprise's (`randomly` and `sequential` both round robin), but `balanced` counts every team's tickets.
 - OCA 17/18: an assignee who is not a member (`user_ids`) of the ticket's new team is taken off.
 """
 
@@ -167,26 +169,30 @@ class TicketHooks:
 
     def _team_assignee(self, store, team: dict) -> int | None:
         """Who Odoo's `user_id` compute gives an unassigned ticket of `team` (None: nobody)."""
-        if self.flavour == "oca":
+        method = team.get("assign_method") or "manual"
+        if self.flavour == "oca" and method == "manual":
             return (team.get("alias_user_id") or None) if self.version <= 16 else None
-        if not team.get("auto_assignment"):
+        if self.flavour == "enterprise" and not team.get("auto_assignment"):
             return None
         users = store.tables["res.users"]
-        # member_ids reads through active_test: archived users are never picked.
-        members = sorted(u for u in team.get("member_ids") or [] if users.get(u, {}).get("active"))
+        # member_ids / user_ids read through active_test: archived users are never picked.
+        members = sorted(u for u in team.get(self.n.members) or [] if users.get(u, {}).get("active"))
         if not members:
             return None
         tickets = [store.get("helpdesk.ticket", i)
                    for i in store.inverse_ids("helpdesk.ticket", "team_id", team["id"])]
         tickets = [t for t in tickets if t.get("active", True)]
-        if team.get("assign_method") == "balanced":
-            # Each member's open tickets (not in a folded stage) of this team; fewest wins, lowest id first.
+        if method == "balanced":
+            # Each member's open tickets (not in a folded/closed stage); fewest wins, lowest id first.
+            # Enterprise counts the team's tickets; OCA's helpdesk_mgmt_assign_method every team's.
+            if self.flavour == "oca":
+                tickets = [t for t in store.tables["helpdesk.ticket"].values() if t.get("active", True)]
             open_count = dict.fromkeys(members, 0)
             for t in tickets:
                 if t.get("user_id") in open_count and not self._closed(store, t.get("stage_id")):
                     open_count[t["user_id"]] += 1
             return min(open_count, key=open_count.get)
-        # randomly: the member after the assignee of the team's latest ticket, round robin.
+        # randomly (and OCA's sequential): the member after the assignee of the team's latest ticket.
         latest = max(tickets, key=lambda t: (t.get("create_date"), t["id"]), default=None)
         last = latest.get("user_id") if latest else None
         return members[(members.index(last) + 1) % len(members)] if last in members else members[0]

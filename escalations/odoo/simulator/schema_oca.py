@@ -33,6 +33,17 @@ def oca_models(version: int) -> list:
 def _team(version):
     # 16 inherits mail.alias.mixin with mail.alias's `alias_user_id` (the alias owner); 17 dropped it.
     alias = [m2o("alias_user_id", "res.users", "Owner")] if version <= 16 else []
+    # helpdesk_mgmt_assign_method (16.0 and 17.0 only): how Odoo assigns the team's new tickets itself.
+    assign = [
+        sel(
+            "assign_method",
+            [("manual", "Manually"), ("randomly", "Randomly"), ("balanced", "Balanced"),
+             ("sequential", "Sequential")],
+            "Assignation Method",
+            required=True,
+            default="manual",
+        )
+    ] if version in (16, 17) else []
     return model(
         "helpdesk.ticket.team",
         "Helpdesk Ticket Team",
@@ -51,7 +62,8 @@ def _team(version):
             F("use_sla", "boolean", "Use SLA", default=True),
             m2o("resource_calendar_id", "resource.calendar", "Working Hours"),
         ]
-        + alias,
+        + alias
+        + assign,
         order="sequence, id",
         parent_name="parent_id",
     )

@@ -1,0 +1,1 @@
+"""Routine ticket automation (the rules, their passes, the ledger and undo)."""
