@@ -32,3 +32,4 @@ bench: $(VENV)/.installed
 	$(PY) manage.py benchmark_engine
 	$(PY) manage.py benchmark_actions
 	$(PY) manage.py benchmark_queue
+	$(PY) manage.py benchmark_automation

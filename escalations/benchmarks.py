@@ -175,7 +175,7 @@ def _ticket(odoo_id: int, *, team: int, kind, now) -> dict:
         "priority": "3" if kind == "unassigned" else "1", "customer_id": None, "customer_name": "",
         "customer_email": "", "active": True, "created_at": now - timedelta(hours=2), "assigned_at": None,
         "closed_at": None, "stage_changed_at": None,
-        "odoo_write_date": now - timedelta(hours=9 if kind == "no_update" else 1),
+        "odoo_write_date": now - timedelta(hours=9 if kind == "no_update" else 1), "odoo_write_uid": 1,
         "sla_deadline": None, "synced_at": now, "odoo_digest": "", "deleted_at": None,
         "invisible_since": None,
     }
