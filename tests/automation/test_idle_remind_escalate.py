@@ -13,7 +13,6 @@ from escalations.models import (
     AutomationRule,
     CalendarAttendance,
     Escalation,
-    OdooAction,
     SyncState,
     WorkingCalendar,
 )
@@ -96,7 +95,8 @@ def test_a_rule_hands_tickets_over_to_escalation_and_undo_ends_it(console):
 
     assert automation_run(now=T0).changes == 1
     escalation = Escalation.objects.get(ticket=ticket)
-    assert escalation.level.number == 1 and escalation.facts["reason"] == "Automation rule “Stale to the lead”"
+    assert escalation.level.number == 1
+    assert escalation.facts["reason"] == "Automation rule “Stale to the lead”"
     assert escalation.events.get().actor is None  # raised by no person: the rule, named as the reason
     # An open escalation keeps every rule off the ticket.
     assert automation_run(now=T0 + timedelta(hours=11)) is None
