@@ -34,3 +34,22 @@ def test_demo_policies_make_the_seeded_helpdesk_escalate(odoo):
     assert EscalationPolicy.objects.get(team__name="Billing").levels.count() == 2
     assert not Escalation.objects.exclude(level__number=1).exists()
     assert evaluate_escalations().raised == 0
+
+
+def test_the_demo_ships_two_routine_rules_that_act_on_the_seeded_helpdesk(odoo):
+    from django.utils import timezone
+
+    from escalations.automation.run import automation_run, plan_pass
+    from escalations.management.demo_data import demo_rules_ensure
+    from escalations.models import AutomationRule
+
+    sync_odoo(full=True)
+    assert demo_rules_ensure() == 2
+    assert demo_rules_ensure() == 0  # once
+    assign, urgent = AutomationRule.objects.order_by("pk")
+    assert assign.enabled and urgent.enabled and assign.teams.exists()
+    assert not assign.teams.exclude(odoo_assigns="").exists()
+    (plan,) = plan_pass([urgent], now=timezone.now())
+    assert plan.changes and all(p.values == {"priority": "3"} for p in plan.changes)
+    run = automation_run()
+    assert run.changes == len(plan.changes)

@@ -1,4 +1,5 @@
-"""What the demo sets up in the app beside the mirror: logins and an escalation policy per team.
+"""What the demo sets up in the app beside the mirror: logins, an escalation policy per team and two
+automation rules.
 
 Only for `manage.py demo`; a real installation sets these up in the admin.
 """
@@ -11,8 +12,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
-from escalations.models import Agent, EscalationLevel, EscalationPolicy, Profile, Team
+from escalations.models import Agent, AutomationRule, EscalationLevel, EscalationPolicy, Profile, Team
 
 TEAM_LEADS = "Team leads"
 
@@ -67,3 +69,30 @@ def _lead_all_teams(lead: User) -> None:
         profile.agent = (Agent.objects.filter(active=True, profile__isnull=True)
                          .exclude(login=settings.ODOO_USER).order_by("name").first())
         profile.save()
+
+
+@transaction.atomic
+def demo_rules_ensure() -> int:
+    """Two routine rules, switched on, unless the demo has rules already; returns how many were made.
+
+    Round robin over each team's members for new tickets (on the teams Odoo does not assign itself),
+    and "urgent" for open tickets whose title says a service is down or people are locked out."""
+    if AutomationRule.objects.exists():
+        return 0
+    now = timezone.now()
+    Action, Trigger = AutomationRule.Action, AutomationRule.Trigger
+    teams = list(Team.objects.filter(active=True, odoo_assigns="", members__active=True).distinct())
+    rules = []
+    if teams:
+        assign = AutomationRule.objects.create(
+            name="New tickets: round robin", enabled=True, enabled_at=now, trigger=Trigger.CREATED,
+            action=Action.ASSIGN, assign_method=AutomationRule.AssignMethod.ROUND_ROBIN,
+            max_open_per_agent=25,
+        )
+        assign.teams.set(teams)
+        rules.append(assign)
+    rules.append(AutomationRule.objects.create(
+        name="Service down: urgent", enabled=True, enabled_at=now, trigger=Trigger.SCHEDULE, every_minutes=15,
+        title_keywords="locked out, stopped, crashes, outage", action=Action.SET_PRIORITY, set_priority="3",
+    ))
+    return len(rules)

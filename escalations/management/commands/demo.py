@@ -18,7 +18,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from escalations.engine import evaluate_escalations
-from escalations.management.demo_data import demo_logins_ensure, demo_policies_ensure
+from escalations.management.demo_data import (
+    demo_logins_ensure,
+    demo_policies_ensure,
+    demo_rules_ensure,
+)
 from escalations.odoo.errors import OdooError
 from escalations.sla import refresh_clocks
 from escalations.sync.run import sync_odoo
@@ -102,6 +106,7 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
         if demo_policies_ensure():
             refresh_clocks()  # the new policies' at-risk thresholds
+        demo_rules_ensure()
         self.stdout.write(evaluate_escalations().summary())
 
 
