@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import action_forms, actions, api, queue, ticket, tickets, wall
+from dashboard.views import action_forms, actions, api, automation, queue, ticket, tickets, wall
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
@@ -18,6 +18,13 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/note/", actions.note, name="action-note"),
     path("actions/<int:action_id>/confirm/", actions.confirm, name="action-confirm"),
     path("actions/<int:action_id>/cancel/", actions.cancel, name="action-cancel"),
+    path("automation/", automation.rule_list, name="automation"),
+    path("automation/new/", automation.rule_new, name="automation-new"),
+    path("automation/<int:rule_id>/edit/", automation.rule_edit, name="automation-edit"),
+    path("automation/<int:rule_id>/preview/", automation.rule_preview, name="automation-preview"),
+    path("automation/<int:rule_id>/switch/", automation.rule_switch_view, name="automation-switch"),
+    path("automation/ledger/", automation.ledger, name="automation-ledger"),
+    path("automation/ledger/<int:change_id>/undo/", automation.undo, name="automation-undo"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("wall/<str:token>/", wall.wall, name="wall"),
