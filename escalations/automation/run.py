@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -68,8 +68,16 @@ def plan_pass(rules, *, now: datetime, preview: bool = False) -> list[Plan]:
 
 
 def automation_run(*, now: datetime | None = None) -> AutomationRun | None:
-    """Run the rules that are on; the pass's row, or None when it found nothing to do."""
-    now = now or timezone.now()
+    """Run the rules that are on; the pass's row, or None when it found nothing to do (or another
+    worker's pass wrote the same changes first: this one then writes nothing)."""
+    try:
+        return _run(now=now or timezone.now())
+    except IntegrityError:
+        logger.info("automation pass dropped: another worker's pass made the same changes first")
+        return None
+
+
+def _run(*, now: datetime) -> AutomationRun | None:
     cap = settings.AUTOMATION_RUN_CAP
     with transaction.atomic():
         _lock_pass()

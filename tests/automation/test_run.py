@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from escalations.automation.plan import PREVIEW_WINDOW
 from escalations.automation.run import automation_run, plan_pass
@@ -21,6 +22,7 @@ from escalations.models import (
 )
 from tests.conftest import T0
 from tests.factories import (
+    AgentFactory,
     EscalationPolicyFactory,
     TagFactory,
     TeamFactory,
@@ -197,14 +199,16 @@ def test_the_preview_is_what_the_pass_then_does():
     assert previewed == done and len(done) == 7
 
 
+@pytest.mark.parametrize("action", [Action.SET_PRIORITY, Action.ASSIGN])
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_never_change_a_ticket_twice():
+def test_two_workers_never_change_a_ticket_twice(action):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the unique ledger key is tested above")
     SyncState.objects.update_or_create(pk=1, defaults={"odoo_uid": CONSOLE_UID})
     team = TeamFactory()
-    quiet_tickets(team, 30)
-    urgent_rule(team)
+    team.members.set([AgentFactory() for _ in range(3)])
+    quiet_tickets(team, 30, assignee=None)
+    urgent_rule(team, action=action)
     barrier, errors = threading.Barrier(2), []
 
     def worker():
@@ -225,3 +229,7 @@ def test_two_workers_never_change_a_ticket_twice():
     assert not errors
     assert OdooAction.objects.count() == AutomationChange.objects.count() == 30
     assert AutomationRun.objects.count() == 1
+    if action == Action.ASSIGN:  # and the round robin went on from one worker's pointer, not twice
+        counts = sorted(AutomationChange.objects.values("assigned_to").annotate(n=Count("pk"))
+                        .values_list("n", flat=True))
+        assert counts == [10, 10, 10]
