@@ -14,10 +14,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Case
 
-from escalations.models import Escalation, EscalationLevel, OdooAction, Ticket
+from escalations.models import Escalation, EscalationEvent, EscalationLevel, OdooAction, SyncState, Ticket
 from escalations.odoo.links import ticket_url
 from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED, sla_state_expression
 
@@ -236,3 +237,37 @@ __all__ = [
     "odoo_link", "open_escalations", "queue_counts", "queue_row", "seconds_left", "sla_expression",
     "urgency_order", "waiting_actions",
 ]
+
+
+# -- the change stamp ----------------------------------------------------------------------------------
+
+# A screen shows times that change by themselves (an SLA turning at risk, a sync growing stale): the
+# stamp changes at least this often, so that an open screen re-reads the queue once a minute at most.
+STAMP_PERIOD_SECONDS = 60
+
+
+def change_stamp(*, now: datetime) -> str:
+    """What changes whenever anything a queue, a wall or the feed shows may have changed, read in ONE
+    query over indexes, without reading the queue: an unchanged poll then costs next to nothing.
+
+    Every change to an escalation writes an event (raise, accept, move up, de-escalate, end, undo);
+    every write-back is an outbox row whose state shows on its ticket's row (a new row moves the
+    highest id, one that lands or goes stale moves the counts of those on their way); the mirror's
+    tickets change only with a sync page, which moves the cursor; the sync's health shows on every
+    screen. Plus the minute: SLA states and staleness change with time alone, and clocks recomputed
+    after a policy change move nothing above, so a screen re-reads at least once a minute."""
+    actions, events = OdooAction._meta.db_table, EscalationEvent._meta.db_table
+    state = SyncState._meta.db_table
+    pending = [OdooAction.State.QUEUED, OdooAction.State.INFLIGHT, OdooAction.State.AWAITING_RETRY]
+    sql = (
+        f'SELECT (SELECT MAX(id) FROM "{events}"), (SELECT MAX(id) FROM "{actions}"), '
+        f'(SELECT COUNT(*) FROM "{actions}" WHERE state IN (%s, %s, %s)), '
+        f'(SELECT COUNT(*) FROM "{actions}" WHERE state = %s), '
+        f's.cursor_write_date, s.cursor_odoo_id, s.last_success_at, s.last_error, s.auth_failed_at, '
+        f's.invisible_tickets FROM (SELECT 1 AS one) AS one LEFT JOIN "{state}" AS s ON s.id = 1'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*pending, OdooAction.State.STALE])
+        row = cursor.fetchone()
+    minute = int(now.timestamp()) // STAMP_PERIOD_SECONDS
+    return hashlib.blake2b(repr((row, minute)).encode(), digest_size=8).hexdigest()
