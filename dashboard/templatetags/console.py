@@ -1,6 +1,8 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 register = template.Library()
 
@@ -66,3 +68,14 @@ def query_with(context, **changes) -> str:
         if value not in ("", None):
             params[key] = value
     return params.urlencode()
+
+
+@register.filter
+def when(value: datetime | None, style: str = "") -> str:
+    """A moment as every page shows one: 24-hour clock, in the viewer's time zone, the zone named
+    ("Thu 3 Dec 14:05 CET"); `|when:"year"` adds the year, `|when:"time"` gives "14:05 CET"."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    pattern = {"year": "D j M Y H:i T", "time": "H:i T"}.get(style, "D j M H:i T")
+    return date_format(local, pattern)
