@@ -10,6 +10,8 @@ OCA = "oca"
 
 TICKET = "helpdesk.ticket"  # the same in both flavours
 MESSAGE = "mail.message"  # the chatter, where the console's notes go
+PARTNER = "res.partner"  # the ticket's customer
+PARTNER_TAG = "res.partner.category"  # the customer's tags (VIP, ...)
 USER = "res.users"
 CALENDAR = "resource.calendar"
 ATTENDANCE = "resource.calendar.attendance"

@@ -66,3 +66,30 @@ def tag_find_or_create(client: OdooClient, model: str, name: str) -> int:
         if found:
             return found[0]
         raise
+
+
+def person_needed(client: OdooClient, ticket_id: int, *, partner_id: int | None, customer_tags: list[str],
+                  long_thread: int) -> str:
+    """Why this ticket needs a person rather than automation, read from Odoo now ("" when nothing
+    says so): its customer `partner_id` (the contact or their company) carries one of `customer_tags`
+    (a VIP), or its thread with the customer is long (more than `long_thread` emails and comments;
+    internal notes and tracking messages do not count). Four calls at most, one without a customer."""
+    if partner_id and customer_tags:
+        rows = client.read(names.PARTNER, [partner_id], ["category_id", "commercial_partner_id"])
+        tag_ids = set(rows[0]["category_id"]) if rows else set()
+        company = rows[0]["commercial_partner_id"] if rows else False
+        if company and company[0] != partner_id:
+            tag_ids |= set(client.read(names.PARTNER, [company[0]], ["category_id"])[0]["category_id"])
+        if tag_ids:
+            wanted = {t.lower() for t in customer_tags}
+            found = [r["name"] for r in client.read(names.PARTNER_TAG, sorted(tag_ids), ["name"])
+                     if r["name"].lower() in wanted]
+            if found:
+                return f"the customer is tagged {found[0]} in Odoo"
+    domain = [("model", "=", names.TICKET), ("res_id", "=", ticket_id),
+              ("message_type", "in", ["email", "comment"]),
+              "|", ("subtype_id", "=", False), ("subtype_id.internal", "=", False)]
+    messages = client.call(names.MESSAGE, "search_count", [domain])
+    if messages > long_thread:
+        return f"the conversation with the customer is long ({messages} messages)"
+    return ""

@@ -13,7 +13,8 @@ and no row changed in the database meanwhile, can:
 
 from __future__ import annotations
 
-from escalations.models import Stage
+from escalations.models import AutomationChange, OdooAction, Stage
+from escalations.models.automation import OCCASION_HANDED
 
 ROUTINE_FIELDS = frozenset({"user_id", "priority", "tag_ids", "stage_id"})
 PRIORITY_KEYS = frozenset({"0", "1", "2", "3"})
@@ -53,3 +54,12 @@ def check_routine(values: dict, *, undo: bool = False) -> None:
             raise ForbiddenAutomation(
                 "Automation never closes, solves or cancels a ticket: that stage closes it."
             )
+
+
+def automation_handed(action: OdooAction, *, reason: str) -> None:
+    """The outbox found, in Odoo, that the ticket of an automated change needs a person (a VIP
+    customer, a long thread): its ledger row says so, and the rule leaves the ticket alone from now
+    on (a handed row's occasion stands for every occasion of that rule and ticket)."""
+    AutomationChange.objects.filter(odoo_action=action).update(
+        outcome=AutomationChange.Outcome.HANDED, occasion_at=OCCASION_HANDED,
+        summary=f"Handed to a person: {reason}"[:300])

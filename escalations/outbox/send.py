@@ -49,10 +49,10 @@ from escalations.odoo.errors import (
     OdooRejected,
     OdooUnavailable,
 )
-from escalations.odoo.values import odoo_datetime
+from escalations.odoo.values import m2o_id, odoo_datetime
 from escalations.outbox.markers import marker_values
 from escalations.outbox.rollback import action_roll_back
-from escalations.outbox.routine import ForbiddenAutomation, check_routine
+from escalations.outbox.routine import ForbiddenAutomation, automation_handed, check_routine
 from escalations.outbox.watch import (
     WATCHED,
     Values,
@@ -164,15 +164,24 @@ class _Result:
     kept: list[str] = dataclasses.field(default_factory=list)  # what Odoo kept instead (CHANGED)
     fields: dict = dataclasses.field(default_factory=dict)  # to record on the row when applied
     note: str = ""  # said on the row with the outcome
+    handed: str = ""  # an automated change not made: why the ticket needs a person
 
 
 def _apply(client: OdooClient, action: OdooAction) -> _Result:
     """Steps 3-6 (see the module)."""
     if action.kind == Kind.MARK:
         return _apply_marker(client, action)
-    remote = _read_ticket(client, action.ticket_id)
+    automated = action.kind == Kind.AUTOMATION
+    remote = _read_ticket(client, action.ticket_id, extra=("partner_id",) if automated else ())
     writes = action.payload.get("values") or {}
     current = odoo_values(remote)
+    if automated and not action.may_have_reached_odoo:
+        # What the mirror cannot tell: the customer's own tags, the length of the thread.
+        reason = tickets.person_needed(
+            client, action.ticket_id, partner_id=m2o_id(remote.get("partner_id")),
+            customer_tags=settings.AUTOMATION_PERSON_TAGS, long_thread=settings.AUTOMATION_LONG_THREAD)
+        if reason:
+            return _Result(handed=reason)
     if action.may_have_reached_odoo and holds(current, writes):
         # An earlier attempt's write reached Odoo (or it had none): this is the action's own effect,
         # never a change to hold it for, and it is not written again.
@@ -327,6 +336,12 @@ def _record_failure(action: OdooAction, reason: str) -> str:
 
 def _record(action: OdooAction, result: _Result) -> str:
     with transaction.atomic():
+        if result.handed:
+            reason = f"Not applied: handed to a person, {result.handed}."
+            if _release(action, state=State.CANCELLED, last_error=reason):
+                automation_handed(action, reason=result.handed)
+            _next_of_ticket(action)
+            return State.CANCELLED
         if result.stale and action.kind in AUTOMATED:
             # Automation never overrides a person: it steps back, and the ledger shows why.
             reason = ("Not applied: the ticket changed in Odoo meanwhile (" + "; ".join(result.stale)

@@ -139,3 +139,34 @@ def test_an_assignment_rule_is_refused_on_a_team_odoo_assigns_itself(odoo):
     (plan,) = plan_pass([rule], now=odoo_now(odoo))
     assert plan.refused and not plan.items
     assert automation_run(now=odoo_now(odoo)) is None
+
+
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("oca", 16)], indirect=True)
+def test_a_vip_customer_or_a_long_thread_found_in_odoo_hands_the_ticket_to_a_person(odoo, settings):
+    settings.AUTOMATION_LONG_THREAD = 3
+    sync_odoo(full=True)
+    team = a_team_odoo_leaves_alone()
+    rule = assign_rule(team, now=odoo_now(odoo))
+    harbor = [("parent_id.name", "=", "Harbor Insurance")]  # the seed's VIP company
+    vip_contact = odoo.state.call("res.partner", "search", [harbor])[0]
+    vip, chatty, plain = new_unassigned_tickets(odoo, team.odoo_id, 3)
+    odoo.state.call(TICKET, "write", [[vip], {"partner_id": vip_contact}])
+    for n in range(4):
+        odoo.state.call(TICKET, "message_post", [[chatty]], {  # as the mail gateway files an email
+            "body": f"<p>Any news? ({n})</p>", "message_type": "email", "subtype_xmlid": "mail.mt_comment"})
+    sync_odoo()
+
+    assert automation_run(now=odoo_now(odoo)).changes == 3
+    drain()
+
+    outcome = {c.ticket_id: (c.outcome, c.summary) for c in rule.changes.all()}
+    assert outcome[vip] == ("handed", "Handed to a person: the customer is tagged VIP in Odoo")
+    assert outcome[chatty] == ("handed",
+                               "Handed to a person: the conversation with the customer is long (4 messages)")
+    assert outcome[plain][0] == "queued"
+    assert odoo_ticket(odoo.state, vip)["user_id"] is False
+    assert odoo_ticket(odoo.state, chatty)["user_id"] is False
+    assert odoo_ticket(odoo.state, plain)["user_id"]
+    odoo.state.clock.advance(timedelta(hours=2))
+    sync_odoo()
+    assert automation_run(now=odoo_now(odoo)) is None  # handed once: the rule leaves them alone

@@ -38,6 +38,16 @@ def base_models(version: int) -> list:
             order="sequence, name",
         ),
         model(
+            "res.partner.category",
+            "Partner Tags",
+            [
+                F("name", "char", "Tag Name", required=True),
+                F("color", "integer", "Color"),
+                F("active", "boolean", "Active", default=True),
+            ],
+            order="name",
+        ),
+        model(
             "res.partner",
             "Contact",
             [
@@ -60,6 +70,8 @@ def base_models(version: int) -> list:
                 F("function", "char", "Job Position"),
                 F("city", "char", "City"),
                 F("active", "boolean", "Active", default=True),
+                # The contact's tags (base's res.partner.category): "VIP", "Key account", ...
+                m2m("category_id", "res.partner.category", "Tags"),
                 tz,
                 lang,
             ],

@@ -236,6 +236,10 @@ class BaseSeeder(HelpdeskSetup):
             )
             orm.write(self.setup_env(), "res.partner", [cid], {"commercial_partner_id": cid})
             companies.append((cid, domain))
+        # A key customer, tagged VIP on the company (Odoo does not copy a company's tags to its contacts):
+        # automation hands its tickets to a person.
+        vip = self.make("res.partner.category", {"name": "VIP", "color": 1})
+        orm.write(self.setup_env(), "res.partner", [companies[6][0]], {"category_id": [(6, 0, [vip])]})
         pairs = [(f, la) for f in FIRST_NAMES for la in LAST_NAMES]
         self.rng.shuffle(pairs)
         for i, (first, last) in enumerate(pairs[:40]):
