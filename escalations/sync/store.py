@@ -78,7 +78,7 @@ class MirrorPage:
         self.tag_ids: dict[int, list[int]] = {}
         self.customers: dict[int, dict] = {}  # the ticket's Customer row, for those that have one
         self._schema = schema
-        self._synced_at = synced_at
+        self._ticket_row = mapping.ticket_mapper(schema, synced_at=synced_at)
 
     @property
     def ids(self) -> set[int]:
@@ -92,7 +92,7 @@ class MirrorPage:
 
     def _map(self, row: dict) -> None:
         schema, odoo_id = self._schema, row["id"]
-        ticket = self.tickets[odoo_id] = mapping.ticket_row(row, schema, synced_at=self._synced_at)
+        ticket = self.tickets[odoo_id] = self._ticket_row(row)
         ticket["odoo_digest"] = self.digests[odoo_id]
         if schema.sla_model:
             statuses = [mapping.sla_status_row(r, schema.sla_model) for r in self._sla_rows.get(odoo_id, ())]
