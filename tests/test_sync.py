@@ -1,6 +1,7 @@
 """The mirror: first full sync, incremental syncs by write_date, archived and deleted tickets."""
 
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from escalations.models import SlaStatus, SyncState, Ticket
 from escalations.odoo.errors import OdooUnavailable
 from escalations.odoo.values import odoo_datetime
 from escalations.sync import store as sync_store
+from escalations.sync.pages import PageReader
 from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY, FLAVOURS
 
@@ -213,7 +215,9 @@ def test_mirror_keeps_deadlines_so_breached_follows_the_clock_not_odoo_flags(odo
 
 
 def test_sync_that_fails_half_way_keeps_a_consistent_cursor_and_resumes(odoo, settings, monkeypatch):
-    settings.SYNC_PAGE_SIZE = 10
+    # Pages of 5: more pages than the reader reads ahead, so that it still has some to read when Odoo
+    # goes down.
+    settings.SYNC_PAGE_SIZE = 5
     real_save = sync_store.save_ticket_page
     pages_saved = []
 
@@ -229,11 +233,12 @@ def test_sync_that_fails_half_way_keeps_a_consistent_cursor_and_resumes(odoo, se
         sync_odoo(full=True)
 
     state = SyncState.load()
-    # The page read ahead before Odoo went down may have been saved too; nothing after it.
-    assert 2 <= len(pages_saved) <= 3
+    # The pages read ahead before Odoo went down (up to PageReader.read_ahead, plus the one the reader
+    # held) may have been saved too; nothing after them.
+    assert 2 <= len(pages_saved) <= 2 + PageReader.read_ahead + 1
     assert (state.cursor_write_date, state.cursor_odoo_id) == pages_saved[-1]
     saved = Ticket.objects.count()
-    assert saved == 10 * len(pages_saved)
+    assert saved == 5 * len(pages_saved)
     assert "502" in state.last_error
 
     odoo.faults.clear()
@@ -243,6 +248,20 @@ def test_sync_that_fails_half_way_keeps_a_consistent_cursor_and_resumes(odoo, se
     assert Ticket.objects.count() == len(remote)
     assert result.created == len(remote) - saved
     assert SyncState.load().last_error == ""
+
+
+def test_a_page_write_that_fails_stops_the_reading_thread(odoo, settings, monkeypatch):
+    # The reader reads ahead without waiting for the writes; a failed write must not leave it running.
+    settings.SYNC_PAGE_SIZE = 10
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sync_store, "save_ticket_page", fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        sync_odoo(full=True)
+    assert not [t for t in threading.enumerate() if t.name == "odoo-pages"]
+    assert Ticket.objects.count() == 0
 
 
 def test_no_log_line_of_a_sync_contains_the_api_key(odoo, caplog):

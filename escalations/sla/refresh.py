@@ -48,7 +48,7 @@ def refresh_clocks(
     (new or changed)."""
     now = now or timezone.now()
     rules = TeamRules()
-    closed_stages = _closed_stages()
+    closed_stages = closed_stage_ids()
     written = 0
     for batch in _batches(ticket_ids=ticket_ids, team_ids=team_ids, closed_stages=closed_stages):
         # clock__source is None only when the ticket has no clock row (the column is never null).
@@ -63,23 +63,29 @@ def refresh_clocks(
 
 def refresh_saved_clocks(
     tickets: list[dict], statuses: dict[int, list[dict]], current: dict[int, tuple], *, created: set[int],
-    rules: TeamRules, now: datetime,
+    rules: TeamRules, now: datetime, closed_stages: set[int] | None = None,
+    created_changes: dict[int, list[tuple]] | None = None,
 ) -> int:
     """Write the clocks of tickets the sync is saving, in its transaction, from the rows it writes.
 
     `tickets`: mirror rows as escalations.sync.mapping builds them; `statuses`: their SlaStatus rows by
     ticket; `current`: the reading (deadline, source, at_risk_at, paused) of the clocks they have;
-    `created`: the ids of those the transaction creates. Reading them back from the database would cost
-    more than computing the clocks. Returns the number of clocks written (new or changed)."""
-    closed_stages = _closed_stages()
+    `created`: the ids of those the transaction creates, and `created_changes` their whole stage
+    history, (at, stage id) in time order, which the transaction writes (so it is not read back);
+    `closed_stages`: the ids of closed stages, if the caller holds them. Reading them back from the
+    database would cost more than computing the clocks. Returns the number of clocks written (new or
+    changed)."""
+    if closed_stages is None:
+        closed_stages = closed_stage_ids()
     open_ones = [t for t in tickets if _is_open(t, closed_stages)]
     facts = {
         odoo_id: [StatusFact(s["state"], s["deadline"]) for s in rows] for odoo_id, rows in statuses.items()
     }
-    return _refresh_batch(open_ones, tickets, current, statuses=facts, rules=rules, now=now, created=created)
+    return _refresh_batch(open_ones, tickets, current, statuses=facts, rules=rules, now=now, created=created,
+                          created_changes=created_changes)
 
 
-def _closed_stages() -> set[int]:
+def closed_stage_ids() -> set[int]:
     return set(Stage.objects.filter(is_closed=True).values_list("odoo_id", flat=True))
 
 
@@ -110,15 +116,21 @@ def _batches(*, ticket_ids, team_ids, closed_stages: set[int]) -> Iterator[list[
 def _refresh_batch(
     open_ones: list[dict], tickets: list[dict], current: dict[int, tuple], *,
     statuses: dict[int, list[StatusFact]], rules: TeamRules, now: datetime, created: set[int] = frozenset(),
+    created_changes: dict[int, list[tuple]] | None = None,
 ) -> int:
     """Write the clocks of `open_ones` whose reading differs from `current` (or that have none), and
-    delete those of the other `tickets`."""
+    delete those of the other `tickets`. `created_changes`: the stage history of the `created` tickets,
+    when the caller has it (else it is read like the others')."""
     ids = [t["odoo_id"] for t in open_ones]
     # Stage history matters only where the console plans the deadline itself.
     planned = [
         t["odoo_id"] for t in open_ones if not statuses.get(t["odoo_id"]) and rules.of(t["team_id"]).target
     ]
-    changes = _stage_changes(planned)
+    if created_changes is None:
+        changes = _stage_changes(planned)
+    else:
+        changes = _stage_changes([i for i in planned if i not in created])
+        changes.update((i, created_changes[i]) for i in planned if i in created and i in created_changes)
     rows = []
     for t in open_ones:
         clock = ticket_clock(

@@ -16,17 +16,20 @@ are not a prefix by id and that second is not finished. What comes next:
 - the page lay inside one second: that second is read on its own, by id (`by_id`), then the rest.
 Each changed ticket is read at most twice, whatever the page size and however many share a second.
 
-While the mirror saves page N, a background thread already reads page N+1 (its tickets, their SLA
-records, and any team, stage, user or tag they point at that the mirror lacks) and maps it with
+While the mirror saves page N, a background thread reads the pages after it (their tickets, their SLA
+records, and any team, stage, user or tag they point at that the mirror lacks) and maps them with
 `prepare`, so that the main thread is left only the database work: Python runs one thread at a time,
-and the mapping runs while the main thread waits on the database. The thread is the only user of the
-Odoo client while pages are read; it touches no database.
+and the mapping runs while the main thread waits on the database. The thread reads on without waiting
+for the saving, up to `read_ahead` pages ahead (the next page's position depends only on the rows
+read), so that Odoo is never kept waiting for a slow page write, nor the writing for a slow read. It
+is the only user of the Odoo client while pages are read; it touches no database.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,7 +114,18 @@ class Page:
     prepared: Any = None  # what the reader's `prepare` made of rows and sla_rows
 
 
+_END = object()
+
+
+@dataclass
+class _Failed:
+    exc: BaseException
+
+
 class PageReader:
+    # Pages read ahead of the saving: the reader never waits for the database unless this many wait.
+    read_ahead = 4
+
     def __init__(
         self, client: OdooClient, schema: HelpdeskSchema, *, start: Position, page_size: int,
         known_ids: dict[str, set[int]], prepare: Callable[[list[dict], list[dict]], Any] | None = None,
@@ -126,13 +140,42 @@ class PageReader:
         self.write_field = schema.ticket_fields["write_date"]
 
     def __iter__(self) -> Iterator[Page]:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-pages") as pool:
-            future = pool.submit(self.read_page, self.start)
-            while future is not None:
-                page, following = future.result()
-                future = pool.submit(self.read_page, following) if following is not None else None
-                if page.rows or page.last:  # an empty last page still moves the cursor
-                    yield page
+        pages: queue.Queue = queue.Queue(maxsize=self.read_ahead)
+        stop = threading.Event()
+
+        def put(item) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def read_all() -> None:
+            position = self.start
+            try:
+                while position is not None:
+                    page, position = self.read_page(position)
+                    if (page.rows or page.last) and not put(page):  # an empty last page moves the cursor
+                        return
+                put(_END)
+            except BaseException as exc:  # handed to the consumer, which raises it
+                put(_Failed(exc))
+
+        reader = threading.Thread(target=read_all, name="odoo-pages", daemon=True)
+        reader.start()
+        try:
+            while True:
+                item = pages.get()
+                if item is _END:
+                    return
+                if isinstance(item, _Failed):
+                    raise item.exc
+                yield item
+        finally:
+            stop.set()
+            reader.join()
 
     def read_page(self, position: Position) -> tuple[Page, Position | None]:
         """The page at `position`, and the position after it (None: nothing more to read)."""

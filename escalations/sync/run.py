@@ -102,7 +102,7 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     # Before the pages, whose clocks are written with them: a full sync may change calendars under
     # every ticket's computed deadline.
     calendars.sync_calendars(client, schema, full=full, now=now)
-    writes = store.SyncWrites(rules=TeamRules(), synced_at=now)
+    writes = store.SyncWrites(rules=TeamRules(), synced_at=now, held=store.held_tickets() if full else None)
     seen, saved = _sync_ticket_pages(
         client, schema, result, start=start, writes=writes, rewrite_all=full, lease_owner=lease_owner
     )
@@ -193,8 +193,8 @@ def _sync_ticket_pages(
         mirror: store.MirrorPage = page.prepared
         result.pages += bool(page.rows)
         seen.update(mirror.ids)
-        _save_referenced(page.referenced)
-        changed, known = store.changed_ticket_ids(mirror.digests)
+        _save_referenced(page.referenced, writes)
+        changed, known = store.changed_ticket_ids(mirror.digests, writes.held)
         if rewrite_all:
             # Once each, even when a busy second has it read twice: that repairs any drift.
             changed |= mirror.ids - saved
@@ -220,12 +220,14 @@ def _known_ids() -> dict[str, set[int]]:
     }
 
 
-def _save_referenced(referenced: dict[str, list[dict]]) -> None:
+def _save_referenced(referenced: dict[str, list[dict]], writes: store.SyncWrites) -> None:
     """Teams, stages, users and tags that tickets point at, fetched with the page (rare)."""
     savers = {"team": store.save_teams, "stage": store.save_stages, "agent": store.save_agents,
               "tag": store.save_tags}
     for kind, rows in referenced.items():
         savers[kind](rows)
+    if "stage" in referenced:
+        writes.closed_stages = None  # read again: one of them may be closed
 
 
 def _detect_deletions(client: OdooClient, now) -> tuple[set[int], int, set[int]]:

@@ -30,7 +30,7 @@ from escalations.models import (
     TicketStageChange,
 )
 from escalations.odoo.schema import HelpdeskSchema
-from escalations.sla.refresh import CLOCK_READING, refresh_saved_clocks
+from escalations.sla.refresh import CLOCK_READING, closed_stage_ids, refresh_saved_clocks
 from escalations.sla.rules import TeamRules
 
 from . import mapping
@@ -97,7 +97,7 @@ class MirrorPage:
         self.tag_ids: dict[int, list[int]] = {}
         self.customers: dict[int, dict] = {}  # the ticket's Customer row, for those that have one
         self._schema = schema
-        self._synced_at = synced_at
+        self._ticket_row = mapping.ticket_mapper(schema, synced_at=synced_at)
 
     @property
     def ids(self) -> set[int]:
@@ -111,7 +111,7 @@ class MirrorPage:
 
     def _map(self, row: dict) -> None:
         schema, odoo_id = self._schema, row["id"]
-        ticket = self.tickets[odoo_id] = mapping.ticket_row(row, schema, synced_at=self._synced_at)
+        ticket = self.tickets[odoo_id] = self._ticket_row(row)
         ticket["odoo_digest"] = self.digests[odoo_id]
         if schema.sla_model:
             statuses = [mapping.sla_status_row(r, schema.sla_model) for r in self._sla_rows.get(odoo_id, ())]
@@ -148,17 +148,28 @@ class Held(NamedTuple):
     digest: str
 
 
-def changed_ticket_ids(digests: dict[int, str]) -> tuple[set[int], dict[int, Held]]:
-    """Ids in the page that are new, back after being marked deleted or invisible, or whose values
-    changed in Odoo (their digest, see mapping.page_digests): a write_date that moved alone changes
-    nothing. Also returns what the mirror holds of each ticket it knows."""
+def held_tickets(ids: Iterable[int] | None = None) -> dict[int, Held]:
+    """What the mirror holds of these tickets (of every ticket if None), by id."""
     gone = Q(deleted_at__isnull=False) | Q(invisible_since__isnull=False)
+    rows = Ticket.objects.all() if ids is None else Ticket.objects.filter(bulk.among(Ticket, "odoo_id", ids))
     rows = (
-        Ticket.objects.filter(bulk.among(Ticket, "odoo_id", digests)).order_by()
-        .annotate(gone=ExpressionWrapper(gone, output_field=BooleanField()))
+        rows.order_by().annotate(gone=ExpressionWrapper(gone, output_field=BooleanField()))
         .values_list("odoo_id", "active", "gone", "stage_id", "odoo_digest")
     )
-    known = {odoo_id: Held(*held) for odoo_id, *held in rows}
+    return {odoo_id: Held(*held) for odoo_id, *held in rows}
+
+
+def changed_ticket_ids(
+    digests: dict[int, str], held: dict[int, Held] | None = None,
+) -> tuple[set[int], dict[int, Held]]:
+    """Ids in the page that are new, back after being marked deleted or invisible, or whose values
+    changed in Odoo (their digest, see mapping.page_digests): a write_date that moved alone changes
+    nothing. Also returns what the mirror holds of each ticket it knows. `held`: what the mirror holds
+    of every ticket, if the caller keeps it (a full sync, which reads them all), else it is read."""
+    if held is None:
+        known = held_tickets(digests)
+    else:
+        known = {i: held[i] for i in digests if i in held}
     changed = {i for i, held in known.items() if held.gone or held.digest != digests[i]}
     return changed | (digests.keys() - known.keys()), known
 
@@ -190,6 +201,17 @@ class SyncWrites:
     synced_at: datetime
     customers: dict[int, dict] = field(default_factory=dict)
     cursor: tuple[datetime, int] | None = None
+    # What the mirror holds of every ticket, kept up to date page by page, when the sync keeps it (a full
+    # sync reads every ticket: one query at its start instead of one per page). Only the sync writes
+    # tickets, and it holds the lease.
+    held: dict[int, Held] | None = None
+    # The closed stages' ids, read once (None: to read again, after the pages brought stages).
+    closed_stages: set[int] | None = None
+
+    def closed(self) -> set[int]:
+        if self.closed_stages is None:
+            self.closed_stages = closed_stage_ids()
+        return self.closed_stages
 
     def new_customers(self, rows: list[dict]) -> list[dict]:
         fresh = {c["odoo_id"]: c for c in rows if self.customers.get(c["odoo_id"]) != c}
@@ -226,8 +248,9 @@ def save_ticket_page(
     counts = PageCounts(created=len(new), updated=len(held))
     counts.archived = sum(1 for t in held if known[t["odoo_id"]].active and not t["active"])
     through = Ticket.tags.through
+    stage_changes = _stage_changes(tickets, known)
+    created = {t["odoo_id"] for t in new}
     with transaction.atomic():
-        _relax_durability()
         bulk.upsert(Customer, customers, update_fields=["name", "email"])
         # New tickets go straight in (COPY on PostgreSQL): the sync holds the lease, and nothing else
         # adds tickets to the mirror.
@@ -241,28 +264,57 @@ def save_ticket_page(
             SlaStatus.objects.filter(bulk.among(SlaStatus, "ticket", held_ids)).delete()
         bulk.insert(through, [{"ticket_id": i, "tag_id": t} for i in ids for t in page.tag_ids.get(i, ())])
         bulk.insert(SlaStatus, [s for rows in statuses.values() for s in rows])
-        bulk.insert(TicketStageChange, _stage_changes(tickets, known))
+        bulk.insert(TicketStageChange, stage_changes)
         started = time.monotonic()
         current = _current_clocks(held_ids)
+        # A new ticket's whole stage history is the row just written for it.
+        created_changes = {c["ticket_id"]: [(c["at"], c["stage_id"])] for c in stage_changes
+                           if c["ticket_id"] in created}
         counts.clocks = refresh_saved_clocks(
-            tickets, statuses, current, created={t["odoo_id"] for t in new}, rules=writes.rules,
-            now=writes.synced_at,
+            tickets, statuses, current, created=created, rules=writes.rules, now=writes.synced_at,
+            closed_stages=writes.closed(), created_changes=created_changes,
         )
         counts.clock_seconds = time.monotonic() - started
+        _end_page(cursor)
         if cursor is not None:
-            advance_cursor(cursor)
             writes.cursor = None  # behind this one
     writes.customers.update((c["odoo_id"], c) for c in customers)
+    if writes.held is not None:
+        writes.held.update(
+            (t["odoo_id"], Held(t["active"], False, t["stage_id"], t["odoo_digest"])) for t in tickets
+        )
     return counts
 
 
-def _relax_durability() -> None:
-    # The page and the cursor commit together, and Odoo still holds every row: if the server crashed
-    # right after this commit and lost it, the next sync would read the same page again. So the
-    # commit need not wait for the disk flush, which is most of a page's commit time.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+def _end_page(cursor: tuple[datetime, int] | None) -> None:
+    """Move the cursor with the page; on PostgreSQL, relax the commit's durability in the same round
+    trip.
+
+    The page and the cursor commit together, and Odoo still holds every row: if the server crashed
+    right after this commit and lost it, the next sync would read the same page again. So the commit
+    need not wait for the disk flush, which is most of a page's commit time."""
+    if connection.vendor != "postgresql":
+        if cursor is not None:
+            advance_cursor(cursor)
+        return
+    sql, params = "SET LOCAL synchronous_commit = off", []
+    if cursor is not None:
+        update, params = _advance_cursor_sql(cursor)
+        sql = f"{sql}; {update}"
+    with connection.cursor() as db:
+        db.execute(sql, params)
+
+
+def _advance_cursor_sql(cursor: tuple[datetime, int]) -> tuple[str, list]:
+    """advance_cursor's UPDATE as SQL, to send with another statement."""
+    write_date, odoo_id = cursor
+    table = connection.ops.quote_name(SyncState._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET cursor_write_date = %s, cursor_odoo_id = %s WHERE id = 1 AND "
+        "(cursor_write_date IS NULL OR cursor_write_date < %s"
+        " OR (cursor_write_date = %s AND cursor_odoo_id < %s))"
+    )
+    return sql, [write_date, odoo_id, write_date, write_date, odoo_id]
 
 
 def _stage_changes(tickets: list[dict], known: dict[int, Held]) -> list[dict]:
