@@ -169,7 +169,8 @@ def _mark_undoable(changes, user) -> None:
 def ledger(request):
     changes = _ledger_rows()
     rule = None
-    if (rule_id := request.GET.get("rule", "")).isdigit() and len(rule_id) < 12:
+    # isascii: "²".isdigit() is true, and int() refuses it.
+    if (rule_id := request.GET.get("rule", "")).isascii() and rule_id.isdigit() and len(rule_id) < 12:
         rule = get_object_or_404(AutomationRule, pk=int(rule_id))
         changes = changes.filter(rule=rule)
     # get_page: a page number that is not one gives the first page, one past the end the last.
