@@ -82,8 +82,9 @@ class Names:
 
 
 def plan_rule(rule: AutomationRule, *, now: datetime, console_uid: int | None, names: Names | None = None,
-              preview: bool = False) -> Plan:
-    """The rule's plan now. `preview`: a rule that is off is planned as if switched on a day ago."""
+              preview: bool = False, limit: int | None = None) -> Plan:
+    """The rule's plan now. `preview`: a rule that is off is planned as if switched on a day ago.
+    `limit`: plan the first tickets only (oldest first): a pass needs no more than its cap."""
     names = names or Names()
     if rule.action == Action.ASSIGN:
         refusal = assign.refuse_odoo_assigned([t.pk for t in rule.teams.all()])
@@ -97,8 +98,8 @@ def plan_rule(rule: AutomationRule, *, now: datetime, console_uid: int | None, n
     if rule.action in CHANGING:
         tickets = scope.person_reasons(tickets)
         columns += ["reopened", "person_tag", "escalated_before"]
-    rows = [dict(zip(columns, r, strict=True))
-            for r in tickets.order_by("created_at", "odoo_id").values_list(*columns)]
+    tickets = tickets.order_by("created_at", "odoo_id").values_list(*columns)
+    rows = [dict(zip(columns, r, strict=True)) for r in (tickets[:limit] if limit is not None else tickets)]
     plan = Plan(rule)
     routine = []
     for row in rows:

@@ -67,6 +67,19 @@ def plan_pass(rules, *, now: datetime, preview: bool = False) -> list[Plan]:
     return [plan_rule(rule, now=now, console_uid=uid, names=names, preview=preview) for rule in rules]
 
 
+def _plan_up_to(cap: int, *, now: datetime) -> list[Plan]:
+    """The rules' plans, in order, until one change more than the cap is planned (which says the pass
+    is capped): past the cap the pass stops, so it never plans what it could not write."""
+    uid, names, plans, budget = console_uid(), Names(), [], cap + 1
+    for rule in enabled_rules():
+        if budget <= 0:
+            break
+        plan = plan_rule(rule, now=now, console_uid=uid, names=names, limit=budget)
+        budget -= len(plan.changes)
+        plans.append(plan)
+    return plans
+
+
 def automation_run(*, now: datetime | None = None) -> AutomationRun | None:
     """Run the rules that are on; the pass's row, or None when it found nothing to do (or another
     worker's pass wrote the same changes first: this one then writes nothing)."""
@@ -81,7 +94,7 @@ def _run(*, now: datetime) -> AutomationRun | None:
     cap = settings.AUTOMATION_RUN_CAP
     with transaction.atomic():
         _lock_pass()
-        plans = plan_pass(enabled_rules(), now=now)
+        plans = _plan_up_to(cap, now=now)
         changes = [item for plan in plans for item in plan.changes]
         handed = [item for plan in plans for item in plan.handed]
         capped = len(changes) > cap

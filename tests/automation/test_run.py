@@ -233,3 +233,17 @@ def test_two_workers_never_change_a_ticket_twice(action):
         counts = sorted(AutomationChange.objects.values("assigned_to").annotate(n=Count("pk"))
                         .values_list("n", flat=True))
         assert counts == [10, 10, 10]
+
+
+def test_past_the_cap_the_pass_stops_before_the_next_rules(settings):
+    settings.AUTOMATION_RUN_CAP = 3
+    first, second = TeamFactory(), TeamFactory()
+    quiet_tickets(first, 10)
+    later = quiet_tickets(second, 2)
+    urgent_rule(first, name="A first rule")
+    urgent_rule(second, name="B second rule")
+
+    run = automation_run(now=T0)
+
+    assert (run.changes, run.capped) == (3, True)
+    assert not AutomationChange.objects.filter(ticket__in=later).exists()
