@@ -17,9 +17,11 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def feed_version(queue: Queue, health: SyncHealth) -> str:
-    """The ETag: changes with anything in the JSON except the ticking times (generated_at, seconds_left)."""
-    data = repr((queue.version, health.key(), str(health.last_success_at)))
+def feed_version(*, stamp: str, team_ids: list[int] | None, limit: int) -> str:
+    """The ETag: the queue's change stamp (escalations.queue.change_stamp, which moves with anything the
+    JSON says but the ticking times, and at least once a minute) and what this request asked for, so that
+    an unchanged feed is known before the queue is read."""
+    data = repr((stamp, team_ids, limit))
     return hashlib.sha1(data.encode()).hexdigest()[:16]
 
 

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from escalations.models import Team, WallDisplay
-from escalations.queue import Queue, escalation_queue
+from escalations.queue import SLA_STATES, Queue, QueueRow, change_stamp, open_escalations, queue_counts
 from escalations.sync.health import SyncHealth, sync_health
 
 # A screen polls every few seconds; writing last_seen_at each time would cost a write per poll per
@@ -101,11 +102,7 @@ class WallData:
     queue: Queue
     health: SyncHealth
     now: datetime
-
-    @property
-    def version(self) -> str:
-        data = repr((self.queue.version, self.health.key(), self.display.name, self.display.team_id))
-        return hashlib.sha1(data.encode()).hexdigest()[:16]
+    version: str
 
 
 def display_team_ids(display: WallDisplay) -> list[int] | None:
@@ -113,10 +110,48 @@ def display_team_ids(display: WallDisplay) -> list[int] | None:
     return [display.team_id] if display.team_id else None
 
 
-def wall_data(*, display: WallDisplay, now: datetime | None = None) -> WallData:
-    """The display's queue, most urgent first, and the sync's health: four queries whatever the rows."""
+# Bump when the wall's markup changes, so that open screens take the new fragment at their next poll.
+LAYOUT = 2
+
+
+def wall_version(*, display: WallDisplay, now: datetime) -> str:
+    """What an open screen compares to skip an unchanged refresh: the queue's change stamp (ONE query,
+    escalations.queue.change_stamp) and what the screen shows of its own display row, which the token
+    lookup has just read. Read BEFORE the queue, so that a change landing in between gives the next poll
+    a different version instead of being missed."""
+    data = repr((change_stamp(now=now), display.name, display.team_id, LAYOUT))
+    return hashlib.sha1(data.encode()).hexdigest()[:16]
+
+
+def wall_order() -> list:
+    """The wall's order, which is not the lead's queue's: a room reads the top of its screen.
+
+    1. By SLA state: breached, at risk, on track, paused, no SLA.
+    2. In each, the ones nobody has accepted yet first: a ticket someone took three days ago is being
+       handled, and must not keep the one that waits for a person off the top.
+    3. Then the deadline (the longest overdue, or the least time left, first) and the time at the level.
+    """
+    state_rank = Case(*[When(sla=state, then=Value(rank)) for rank, state in enumerate(SLA_STATES)],
+                      default=Value(len(SLA_STATES)), output_field=IntegerField())
+    taken = Case(When(Q(accepted_at__isnull=True), then=Value(0)), default=Value(1),
+                 output_field=IntegerField())
+    return [state_rank, taken, F("ticket__clock__deadline").asc(nulls_last=True), "level_since", "pk"]
+
+
+def wall_queue(*, now: datetime, team_ids: list[int] | None, limit: int) -> Queue:
+    """The displays' queue in the wall's order, with the counts: two queries whatever its size. No
+    write-backs and no Odoo links: a screen in the room shows neither."""
+    base = open_escalations(now=now, team_ids=team_ids)
+    counts = queue_counts(base)
+    page = list(base.select_related("ticket__team", "ticket__stage", "ticket__assignee", "ticket__clock",
+                                    "level", "accepted_by").order_by(*wall_order())[:limit])
+    rows = [QueueRow(ticket=e.ticket, escalation=e, sla=e.sla) for e in page]
+    return Queue(rows=rows, counts=counts, total=counts["total"])
+
+
+def wall_data(*, display: WallDisplay, version: str, now: datetime | None = None) -> WallData:
+    """The display's queue, most urgent first, and the sync's health: three queries whatever the rows."""
     now = now or timezone.now()
     health = sync_health(now=now)
-    queue = escalation_queue(now=now, team_ids=display_team_ids(display), limit=settings.WALL_ROWS,
-                             server_version=health.server_version)
-    return WallData(display=display, queue=queue, health=health, now=now)
+    queue = wall_queue(now=now, team_ids=display_team_ids(display), limit=settings.WALL_ROWS)
+    return WallData(display=display, queue=queue, health=health, now=now, version=version)

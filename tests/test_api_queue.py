@@ -9,7 +9,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations.engine.lifecycle import escalation_accept
 from tests.factories import TeamFactory
+from tests.stamp_helpers import raised, tables_read
 from tests.wall_factories import escalated_ticket, sync_state, wall_display
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +186,7 @@ def test_a_change_gives_a_new_etag_and_the_body(client, synced):
     escalated_ticket()
     _, token = wall_display()
     etag = client.get(URL, headers=bearer(token))["ETag"]
-    escalated_ticket(left=-timedelta(minutes=1))
+    raised(escalated_ticket(left=-timedelta(minutes=1)))
 
     response = client.get(URL, headers={**bearer(token), "If-None-Match": etag})
 
@@ -192,16 +194,66 @@ def test_a_change_gives_a_new_etag_and_the_body(client, synced):
     assert response.json()["counts"]["total"] == 2
 
 
+def start_of_a_minute():
+    """A moment the next 59 seconds of which share its minute, which the change stamp holds."""
+    return timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 @pytest.mark.parametrize("escalations", [5, 60])
 def test_the_feed_costs_the_queries_the_readme_quotes(client, synced, escalations, django_assert_num_queries):
     for minutes in range(escalations):
         escalated_ticket(left=timedelta(minutes=minutes - 10))
     _, token = wall_display()
-    start = timezone.now()
+    start = start_of_a_minute()
 
-    # token, last seen (written at most once a minute), sync health, the queue's counts, rows, write-backs
-    with time_machine.travel(start, tick=False), django_assert_num_queries(6):
-        data = client.get(URL, {"limit": "100"}, headers=bearer(token)).json()
-    assert len(data["rows"]) == escalations
-    with time_machine.travel(start + timedelta(seconds=10), tick=False), django_assert_num_queries(5):
+    # token, last seen (written at most once a minute), change stamp, sync health, the queue's counts, rows,
+    # write-backs
+    with time_machine.travel(start, tick=False), django_assert_num_queries(7):
+        response = client.get(URL, {"limit": "100"}, headers=bearer(token))
+    assert len(response.json()["rows"]) == escalations
+    with time_machine.travel(start + timedelta(seconds=10), tick=False), django_assert_num_queries(6):
         assert len(client.get(URL, {"limit": "100"}, headers=bearer(token)).json()["rows"]) == escalations
+    # Unchanged, asked with its ETag: the token and the change stamp, and nothing of the queue.
+    with (time_machine.travel(start + timedelta(seconds=20), tick=False),
+          django_assert_num_queries(2) as polled):
+        again = client.get(URL, {"limit": "100"},
+                           headers={**bearer(token), "If-None-Match": response["ETag"]})
+    assert again.status_code == 304 and again["ETag"] == response["ETag"]
+    assert tables_read(polled.captured_queries) == {
+        "escalations_walldisplay", "escalations_team",  # the token
+        "escalations_escalationevent", "escalations_odooaction", "escalations_syncstate",  # the stamp
+    }
+
+
+def test_the_etag_moves_with_an_accept_the_request_and_the_minute(client, synced, lead):
+    escalation = raised(escalated_ticket(left=-timedelta(minutes=5)))
+    _, token = wall_display()
+    start = start_of_a_minute()
+
+    def get(etag, seconds, **params):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            return client.get(URL, params, headers={**bearer(token), "If-None-Match": etag})
+
+    etag = get("", 0)["ETag"]
+    assert get(etag, 5).status_code == 304
+    assert get(etag, 5, limit="10").status_code == 200  # another question, another answer
+    escalation_accept(escalation=escalation, user=lead)
+    accepted = get(etag, 10)
+    assert accepted.status_code == 200 and accepted.json()["rows"][0]["accepted_by"] == "Lena Lead"
+    etag = accepted["ETag"]
+    assert get(etag, 59).status_code == 304
+    assert get(etag, 61).status_code == 200  # SLA states turn with time alone: once a minute, re-read
+
+
+def test_a_logged_in_users_unchanged_feed_costs_the_user_and_the_stamp(client, lead, synced,
+                                                                       django_assert_num_queries):
+    """The session comes from the cache (cached_db): the user row and the stamp."""
+    escalated_ticket()
+    client.force_login(lead)
+    start = start_of_a_minute()
+    with time_machine.travel(start, tick=False):
+        etag = client.get(URL)["ETag"]
+    with (time_machine.travel(start + timedelta(seconds=10), tick=False),
+          django_assert_num_queries(2) as polled):
+        assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
+    assert "escalations_escalation" not in tables_read(polled.captured_queries)

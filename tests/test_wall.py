@@ -9,9 +9,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from escalations.engine.lifecycle import escalation_accept
 from escalations.models import SyncState, WallDisplay
 from escalations.walls import demo_wall_ensure, wall_display_renew, wall_url
 from tests.factories import TeamFactory
+from tests.stamp_helpers import raised, tables_read
 from tests.wall_factories import escalated_ticket, sync_state, wall_display
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +198,7 @@ def test_a_changed_queue_answers_the_fragment(client, synced):
     escalated_ticket()
     _, token = wall_display()
     version = live_version(client.get(wall(token)))
-    added = escalated_ticket(left=-timedelta(minutes=1))
+    added = raised(escalated_ticket(left=-timedelta(minutes=1)))
 
     response = client.get(wall(token), {"v": version}, headers=HTMX)
 
@@ -246,6 +248,11 @@ def test_last_seen_is_written_at_most_once_a_minute(client, synced):
     assert WallDisplay.objects.get().last_seen_at == start + timedelta(seconds=61)
 
 
+def start_of_a_minute():
+    """A moment the next 59 seconds of which share its minute, which the change stamp holds."""
+    return timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 @pytest.mark.parametrize("escalations", [5, 60])
 def test_the_page_and_its_polls_cost_the_queries_the_readme_quotes(client, synced, escalations,
                                                                    django_assert_num_queries):
@@ -253,18 +260,81 @@ def test_the_page_and_its_polls_cost_the_queries_the_readme_quotes(client, synce
     for minutes in range(escalations):
         escalated_ticket(team=team, left=timedelta(minutes=minutes - 10))
     _, token = wall_display()
-    start = timezone.now()
+    start = start_of_a_minute()
 
-    # token, last seen (written at most once a minute), sync health, the queue's counts, rows, write-backs
+    # token, last seen (written at most once a minute), change stamp, sync health, the queue's counts, rows
     with time_machine.travel(start, tick=False), django_assert_num_queries(6):
         version = live_version(client.get(wall(token)))
-    with time_machine.travel(start + timedelta(seconds=10), tick=False), django_assert_num_queries(5):
+    # Unchanged: the token and the change stamp, and nothing of the queue.
+    with (time_machine.travel(start + timedelta(seconds=10), tick=False),
+          django_assert_num_queries(2) as polled):
         assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 204
-    escalated_ticket(team=team)
+    assert tables_read(polled.captured_queries) == {
+        "escalations_walldisplay", "escalations_team",  # the token
+        "escalations_escalationevent", "escalations_odooaction", "escalations_syncstate",  # the stamp
+    }
+    raised(escalated_ticket(team=team))
     with time_machine.travel(start + timedelta(seconds=20), tick=False), django_assert_num_queries(5):
         assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 200
     with time_machine.travel(start + timedelta(seconds=30), tick=False), django_assert_num_queries(5):
         assert client.get(wall(token)).status_code == 200
+
+
+def test_an_accept_a_display_rename_and_the_minute_each_end_the_204s(client, synced, lead):
+    escalation = raised(escalated_ticket(left=-timedelta(minutes=5)))
+    display, token = wall_display(name="Support room")
+    start = start_of_a_minute()
+
+    def poll(version, seconds):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            return client.get(wall(token), {"v": version}, headers=HTMX)
+
+    with time_machine.travel(start, tick=False):
+        version = live_version(client.get(wall(token)))
+    assert poll(version, 5).status_code == 204
+
+    escalation_accept(escalation=escalation, user=lead)
+    accepted = poll(version, 10)
+    assert accepted.status_code == 200 and "✓ Lena Lead" in accepted.content.decode()
+    version = live_version(accepted)
+    assert poll(version, 15).status_code == 204
+
+    WallDisplay.objects.filter(pk=display.pk).update(name="Support room, south wall")
+    renamed = poll(version, 20)
+    assert renamed.status_code == 200 and "Support room, south wall" in renamed.content.decode()
+    version = live_version(renamed)
+
+    assert poll(version, 59).status_code == 204
+    assert poll(version, 61).status_code == 200  # SLA states turn with time alone: once a minute, re-read
+
+
+def test_not_accepted_comes_before_accepted_at_the_same_urgency(client, synced, lead):
+    now = timezone.now()
+    taken = {"accepted_by": lead, "accepted_at": now}
+    breached_long_ago_taken = escalated_ticket(left=-timedelta(days=3), **taken)
+    breached_waiting = escalated_ticket(left=-timedelta(minutes=5))
+    breached_taken = escalated_ticket(left=-timedelta(hours=1), **taken)
+    at_risk_taken = escalated_ticket(left=timedelta(minutes=10), **taken)
+    at_risk_waiting = escalated_ticket(left=timedelta(minutes=40))
+    on_track_taken = escalated_ticket(left=timedelta(hours=3), **taken)
+    on_track_waiting = escalated_ticket(left=timedelta(hours=5))
+    no_sla = escalated_ticket(left=None)
+    _, token = wall_display()
+
+    html = client.get(wall(token)).content.decode()
+
+    expected = [breached_waiting, breached_long_ago_taken, breached_taken, at_risk_waiting, at_risk_taken,
+                on_track_waiting, on_track_taken, no_sla]
+    shown = sorted(expected, key=lambda e: html.index(f'data-ticket="{e.ticket.pk}"'))
+    assert [e.ticket.name for e in shown] == [e.ticket.name for e in expected]
+
+
+@pytest.mark.parametrize("asked, shown", [("", 15), ("2", 2), ("300", 300), ("0", 15), ("301", 15),
+                                           ("x", 15), ("²", 15)])
+def test_a_screen_may_ask_for_another_page_interval(client, synced, asked, shown):
+    _, token = wall_display()
+    html = client.get(wall(token), {"page_seconds": asked}).content.decode()
+    assert f'data-page-seconds="{shown}"' in html
 
 
 # -- the URL and the demo ----------------------------------------------------------------------------

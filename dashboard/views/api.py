@@ -5,7 +5,8 @@ Two ways in:
   a header); it sees its display's team only, like the display itself;
 - a logged-in user's session; every team, or one with `?team=<id>`.
 No credentials: 401; an unknown token: 401; a revoked one: 403; always JSON. The version is the ETag,
-so a tool that sends If-None-Match gets a bodiless 304 while nothing changed.
+so a tool that sends If-None-Match gets a bodiless 304 while nothing changed: from the queue's change
+stamp, before the queue is read (with a token, two queries: the token and the stamp).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from dashboard.feed import feed_version, queue_feed
 from escalations.models import Team
-from escalations.queue import escalation_queue
+from escalations.queue import change_stamp, escalation_queue
 from escalations.sync.health import sync_health
 from escalations.walls import display_team_ids, wall_display_check, wall_display_seen
 
@@ -46,15 +47,16 @@ def queue_feed_view(request):
     except FeedError as exc:
         return _error(exc)
     now = timezone.now()
-    health = sync_health(now=now)
-    queue = escalation_queue(now=now, team_ids=scope.team_ids, limit=limit,
-                             server_version=health.server_version)
-    version = feed_version(queue, health)
+    # The stamp before the queue: a change landing in between moves the next ETag instead of being missed.
+    version = feed_version(stamp=change_stamp(now=now), team_ids=scope.team_ids, limit=limit)
     headers = HttpResponse()
     _cache_headers(headers, version)
     not_modified = get_conditional_response(request, etag=headers["ETag"], response=headers)
     if not_modified is not headers:
         return not_modified
+    health = sync_health(now=now)
+    queue = escalation_queue(now=now, team_ids=scope.team_ids, limit=limit,
+                             server_version=health.server_version)
     payload = queue_feed(queue=queue, health=health, now=now, version=version, team=scope.team, limit=limit)
     return _cache_headers(JsonResponse(payload), version)
 

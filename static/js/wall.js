@@ -1,22 +1,25 @@
 // The wall display's behaviour beside countdown.js (which ticks the times):
 // 1. each poll carries the version on screen, so that the server answers an empty 204 when unchanged;
-// 2. "Updated hh:mm:ss" moves on with every answer, 204 included, in the server's time;
+// 2. "Updated 14:05:09 CET" moves on with every answer, 204 included, in the server's time, on a 24-hour
+//    clock in the screen's time zone, named (the one clock format of the wall);
 // 3. while the server or the network is gone, a banner says so; htmx keeps polling, and the first
 //    answer after it comes back removes the banner;
-// 4. rows that do not fit on the screen are hidden whole and counted ("+ 4 more escalations").
+// 4. rows that do not fit on the screen go on pages, each shown for <body data-page-seconds> in turn
+//    with a marker ("Page 2 of 6"); never a scroll bar (nobody scrolls a screen on a wall). A new
+//    fragment keeps the page on screen, so that a poll does not send the room back to page 1.
 (function () {
   var lastUpdated = null;
+  var clock = new Intl.DateTimeFormat([], {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
+  var paging = { page: 0, pages: 1, pageOf: [] };
 
   function live() { return document.querySelector("#wall [data-version]"); }
-
-  function timeText(date) {
-    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }
 
   function showUpdated(date) {
     lastUpdated = date;
     document.querySelectorAll("[data-updated], [data-updated-copy]").forEach(function (el) {
-      el.textContent = timeText(date);
+      el.textContent = clock.format(date);
       el.setAttribute("datetime", date.toISOString());
     });
   }
@@ -34,23 +37,49 @@
     if (offline && lastUpdated) showUpdated(lastUpdated);
   }
 
-  function fitRows() {
+  function rows() {
     var list = document.querySelector("[data-rows]");
-    var more = document.querySelector("[data-more]");
-    if (!list || !more) return;
-    var rows = list.querySelectorAll("[data-row]");
-    // Measured with the "+ N more" line shown, as it will be if anything is clipped.
-    more.hidden = false;
-    rows.forEach(function (row) { row.hidden = false; });
-    var bottom = list.getBoundingClientRect().bottom;
-    var clipped = 0;
-    // Once a row does not fit, neither do the ones after it (hiding it would pull them up).
-    rows.forEach(function (row) {
-      if (clipped || row.getBoundingClientRect().bottom > bottom + 1) { row.hidden = true; clipped += 1; }
+    return list ? Array.prototype.slice.call(list.querySelectorAll("[data-row]")) : [];
+  }
+
+  // Which page each row is on: measured with every row shown, a new page where a row would overflow
+  // the list (a row is never cut in half).
+  function paginate() {
+    var list = document.querySelector("[data-rows]");
+    var all = rows();
+    all.forEach(function (row) { row.hidden = false; });
+    paging.pageOf = [];
+    var page = 0, start = null, height = list ? list.clientHeight : 0;
+    all.forEach(function (row) {
+      var box = row.getBoundingClientRect();
+      if (start === null) start = box.top;
+      if (box.bottom - start > height + 1 && box.top > start) { page += 1; start = box.top; }
+      paging.pageOf.push(page);
     });
-    var total = clipped + Number(more.getAttribute("data-hidden-rows") || 0);
-    more.querySelector("[data-more-count]").textContent = total;
-    more.hidden = total === 0;
+    paging.pages = page + 1;
+    paging.page = Math.min(paging.page, paging.pages - 1);
+    showPage();
+  }
+
+  function showPage() {
+    rows().forEach(function (row, i) { row.hidden = paging.pageOf[i] !== paging.page; });
+    var marker = document.querySelector("[data-page-marker]");
+    if (!marker) return;
+    marker.hidden = paging.pages < 2;
+    marker.querySelector("[data-page-text]").textContent = "Page " + (paging.page + 1) + " of " + paging.pages;
+    var dots = marker.querySelector("[data-page-dots]");
+    dots.textContent = "";
+    for (var i = 0; i < paging.pages; i += 1) {
+      var dot = document.createElement("span");
+      dot.className = i === paging.page ? "dot is-current" : "dot";
+      dots.appendChild(dot);
+    }
+  }
+
+  function nextPage() {
+    if (paging.pages < 2) return;
+    paging.page = (paging.page + 1) % paging.pages;
+    showPage();
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -70,13 +99,15 @@
 
   document.addEventListener("htmx:afterSwap", function () {
     if (lastUpdated) showUpdated(lastUpdated);
-    fitRows();
+    paginate();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var updated = document.querySelector("[data-updated]");
     showUpdated(updated ? new Date(updated.getAttribute("datetime")) : new Date());
-    fitRows();
+    paginate();
+    var seconds = Number(document.body.getAttribute("data-page-seconds")) || 15;
+    setInterval(nextPage, seconds * 1000);
   });
-  window.addEventListener("resize", fitRows);
+  window.addEventListener("resize", paginate);
 })();
