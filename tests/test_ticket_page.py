@@ -62,4 +62,5 @@ def test_times_are_shown_in_the_viewers_time_zone(odoo, client, lead, cookie, zo
     first = Ticket.objects.open().exclude(clock__deadline=None).order_by("clock__deadline")[0]
     deadline = first.clock.deadline
     local = deadline.astimezone(ZoneInfo(zone))
-    assert f">{local:%a} {local.day} {local:%b %H:%M}</time>" in html
+    # 24-hour and the zone named (the |when filter): "Sat 21 Nov 07:11 CET".
+    assert f">{local:%a} {local.day} {local:%b %H:%M} {local:%Z}</time>" in html

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import DateTimeField, F, IntegerField, OuterRef, Subquery, TextField, Value
-from django.db.models.functions import JSONObject
+from django.db.models import CharField, DateTimeField, F, IntegerField, OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, JSONObject
 
 from escalations.models import Escalation, EscalationEvent, EscalationLevel
 
 from .sql import insert_select
 
-COLUMNS = ["escalation", "kind", "at", "actor", "rule", "from_level", "to_level", "reason", "facts"]
+COLUMNS = ["escalation", "kind", "at", "actor", "rule", "from_level", "to_level", "from_level_name",
+           "to_level_name", "reason", "facts"]
 
 
 def _null():
     return Value(None, output_field=IntegerField())
+
+
+def _level_name(level_id):
+    name = EscalationLevel.objects.filter(pk=OuterRef(level_id)).values("name")[:1]
+    return Coalesce(Subquery(name), Value(""), output_field=CharField())
 
 
 def _insert(*, token: str, kind: str, now: datetime, rule, from_level, to_level, facts) -> None:
@@ -28,7 +34,11 @@ def _insert(*, token: str, kind: str, now: datetime, rule, from_level, to_level,
         v_kind=Value(kind), v_at=Value(now, output_field=DateTimeField()), v_actor=_null(),
         v_rule=rule, v_from=from_level, v_to=to_level, v_reason=Value("", output_field=TextField()),
         v_facts=facts,
-    ).values_list("pk", "v_kind", "v_at", "v_actor", "v_rule", "v_from", "v_to", "v_reason", "v_facts")
+    ).annotate(
+        # The levels' names as they are now, beside their ids (the page shows these words for good).
+        v_from_name=_level_name("v_from"), v_to_name=_level_name("v_to"),
+    ).values_list("pk", "v_kind", "v_at", "v_actor", "v_rule", "v_from", "v_to", "v_from_name", "v_to_name",
+                  "v_reason", "v_facts")
     insert_select(EscalationEvent, COLUMNS, rows, returning=False)
 
 

@@ -45,6 +45,8 @@ def _event(escalation: Escalation, *, kind: str, now: datetime, user, reason: st
     event = EscalationEvent.objects.create(
         escalation=escalation, kind=kind, at=now, actor=user, reason=reason,
         from_level=from_level, to_level=to_level, facts=facts or {},
+        from_level_name=from_level.name if from_level else "",
+        to_level_name=to_level.name if to_level else "",
     )
     notice_create_for_events(events=[event], now=now)
     return event
@@ -177,6 +179,7 @@ def escalation_undo_accept(*, escalation: Escalation, accepted_by_id: int, accep
             # the level's reminders and move-up timeout apply again from here.
             EscalationEvent.objects.create(
                 escalation=escalation, kind=Kind.ACCEPT_UNDONE, at=now, actor=actor, rule=rule,
-                reason=reason, to_level=escalation.level, facts=facts or {},
+                reason=reason, to_level=escalation.level, to_level_name=escalation.level.name,
+                facts=facts or {},
             )
     return bool(undone)

@@ -102,6 +102,10 @@ class EscalationEvent(models.Model):
     to_level = models.ForeignKey(
         EscalationLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The levels' names when the event happened: history keeps the words of its time, so renaming a
+    # level today does not rewrite what the page says happened last week. Filled on every write.
+    from_level_name = models.CharField(max_length=100, blank=True)
+    to_level_name = models.CharField(max_length=100, blank=True)
     reason = models.TextField(blank=True)
     facts = models.JSONField(default=dict, blank=True)
 
