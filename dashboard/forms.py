@@ -50,6 +50,30 @@ class NoteForm(forms.Form):
     body = forms.CharField(max_length=10_000)
 
 
+class BulkForm(forms.Form):
+    """Several tickets of the queue, and what to do to each."""
+
+    MAX_TICKETS = 100  # a page of the queue holds 50
+
+    do = forms.ChoiceField(choices=[("accept", "Accept"), ("reassign", "Reassign")])
+    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={
+        "required": "Select the tickets first."})
+    agent = forms.ModelChoiceField(Agent.objects.filter(active=True), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ticket id: each one is checked by the action itself (its team, its state).
+        self.fields["tickets"].valid_value = lambda value: str(value).isdigit() and len(str(value)) < 10
+
+    def clean(self):
+        data = super().clean()
+        if len(data.get("tickets") or []) > self.MAX_TICKETS:
+            raise forms.ValidationError(f"At most {self.MAX_TICKETS} tickets at once.")
+        if data.get("do") == "reassign" and not data.get("agent"):
+            raise forms.ValidationError("Choose the agent to reassign them to.")
+        return data
+
+
 class QueueFilterForm(forms.Form):
     """The queue's filters, from the URL so that a view can be bookmarked. Bad values are ignored
     (a stale bookmark shows the whole queue, not an error page)."""
@@ -84,3 +108,18 @@ class QueueFilterForm(forms.Form):
     @property
     def page_number(self) -> int:
         return self._data().get("page") or 1
+
+
+class TicketFilterForm(forms.Form):
+    """All open tickets' filters: the queue's (team, SLA state, mine) and a text search, from the URL."""
+
+    team = forms.ModelChoiceField(Team.objects.filter(active=True), required=False, empty_label="All teams")
+    sla = forms.ChoiceField(choices=[("", "Any SLA state"), *SLA_CHOICES], required=False)
+    mine = forms.BooleanField(required=False, label="Mine")
+    q = forms.CharField(required=False, max_length=100, strip=True, label="Search")
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
+
+    def values(self) -> dict:
+        """The valid filters; a bad value (a stale bookmark) is left out, not an error page."""
+        self.is_valid()
+        return self.cleaned_data

@@ -313,7 +313,7 @@ WALL_POLL_SECONDS = env_int("WALL_POLL_SECONDS", 10)
 # A wall warns that its data may be out of date when the last successful sync is older than this.
 WALL_STALE_AFTER_SECONDS = env_int("WALL_STALE_AFTER_SECONDS", 180)
 # Rows a wall renders; the screen shows as many as fit and says how many more there are.
-WALL_ROWS = env_int("WALL_ROWS", 30)
+WALL_ROWS = env_int("WALL_ROWS", 100)
 
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any

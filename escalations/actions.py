@@ -12,6 +12,8 @@ writes nothing. A function returns None when there is nothing to do (a double cl
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -32,7 +34,7 @@ from escalations.outbox.markers import marker_queue
 from escalations.outbox.rollback import action_roll_back, undo_of_acceptance
 from escalations.outbox.send import CANCEL_CHECKING
 from escalations.outbox.watch import mirror_values
-from escalations.permissions import ActionDenied, check_can_act
+from escalations.permissions import ActionDenied, check_can_act, is_supervisor
 
 Kind = OdooAction.Kind
 State = OdooAction.State
@@ -320,7 +322,50 @@ def action_cancel(*, action: OdooAction, user) -> Cancel:
     return Cancel.DONE
 
 
+def action_retry_now(*, action: OdooAction, user, now: datetime | None = None) -> bool:
+    """Send a write-back waiting out its backoff now (Odoo is back, the lead does not want to wait).
+    Only for the lead who made it, or a supervisor. False if it no longer waits (sent, or on its way)."""
+    check_can_act(user, action.ticket)
+    if action.created_by_id != user.pk and not is_supervisor(user):
+        raise ActionDenied("Only the lead who made this change, or a supervisor, can retry it now.")
+    now = now or timezone.now()
+    # A conditional update: a worker that claimed it meanwhile keeps it, and a double click sends once.
+    with transaction.atomic():
+        waiting = OdooAction.objects.filter(pk=action.pk, state=State.AWAITING_RETRY)
+        if not waiting.update(next_attempt_at=now):
+            return False
+        enqueue_on_commit(SEND_ODOO_ACTION, action.pk)
+    return True
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What one ticket of a bulk action came to: the action made (None: nothing to do) or why not."""
+
+    ticket: Ticket
+    action: OdooAction | None = None
+    refused: str = ""
+
+    @property
+    def done(self) -> bool:
+        return not self.refused and self.action is not None
+
+
+def actions_in_bulk(*, tickets: Iterable[Ticket],
+                    act: Callable[[Ticket], OdooAction | None]) -> list[BulkOutcome]:
+    """`act` on each ticket in turn, each in its own transaction with its own outbox row and audit entry,
+    as if done one by one: one refused (another lead took it, not this lead's team) stops nothing."""
+    outcomes = []
+    for ticket in tickets:
+        try:
+            outcomes.append(BulkOutcome(ticket=ticket, action=act(ticket)))
+        except (ActionDenied, EscalationError) as exc:
+            outcomes.append(BulkOutcome(ticket=ticket, refused=exc.message))
+    return outcomes
+
+
 __all__ = [
-    "ActionDenied", "ActionRefused", "Cancel", "action_accept", "action_cancel", "action_confirm",
-    "action_deescalate", "action_escalate", "action_note", "action_reassign",
+    "ActionDenied", "ActionRefused", "BulkOutcome", "Cancel", "action_accept", "action_cancel",
+    "action_confirm", "action_deescalate", "action_escalate", "action_note", "action_reassign",
+    "action_retry_now", "actions_in_bulk",
 ]

@@ -13,12 +13,25 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import Case
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils.dateparse import parse_datetime
 
-from escalations.models import Escalation, EscalationEvent, EscalationLevel, OdooAction, SyncState, Ticket
+from escalations.models import (
+    Agent,
+    Escalation,
+    EscalationEvent,
+    EscalationLevel,
+    OdooAction,
+    SyncState,
+    Ticket,
+    Trigger,
+)
 from escalations.odoo.links import ticket_url
 from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED, sla_state_expression
 
@@ -26,6 +39,15 @@ SLA_STATES = (BREACHED, AT_RISK, ON_TRACK, PAUSED, NO_SLA)
 # A failed write-back, or one Odoo changed, stays on its row this long, so that the lead sees it without
 # it lingering forever.
 SHOW_FAILED_FOR = timedelta(hours=24)
+# Write-backs not in Odoo yet: what they set is what the row shows, marked as on its way.
+ON_ITS_WAY = (OdooAction.State.QUEUED, OdooAction.State.INFLIGHT, OdooAction.State.AWAITING_RETRY)
+# The moment each trigger fired for, from the facts it stored (escalations.engine.triggers); a trigger
+# without one (a tag, by hand) counts from when the escalation was raised.
+ATTENTION_FACT = {
+    Trigger.SLA_BREACHED: "deadline", Trigger.SLA_AT_RISK: "at_risk_at", Trigger.NO_UPDATE: "last_update",
+    Trigger.UNASSIGNED: "created_at", Trigger.REOPENED: "reopened_at",
+}
+SLA_TRIGGERS = (Trigger.SLA_BREACHED, Trigger.SLA_AT_RISK)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,46 @@ class QueueRow:
         if self.escalation is None or self.escalation.accepted_at is not None:
             return None
         return self.escalation.level_since
+
+    @cached_property
+    def attention_since(self) -> datetime | None:
+        """Since when the ticket has needed attention: the moment its trigger fired for (the breach, the
+        at-risk time, the last update...), not when the console noticed it nor its latest move up."""
+        e = self.escalation
+        if e is None:
+            clock = getattr(self.ticket, "clock", None)
+            return clock.at_risk_at if clock else None
+        moment = parse_datetime(str((e.facts or {}).get(ATTENTION_FACT.get(e.trigger, ""), "") or ""))
+        return min(moment, e.raised_at) if moment else e.raised_at
+
+    @property
+    def at_level_since(self) -> datetime | None:
+        return self.escalation.level_since if self.escalation else None
+
+    @cached_property
+    def sla_changed(self) -> str:
+        """Why an escalation raised for its SLA shows another SLA state now: "met" (no deadline runs any
+        more), "paused", or "new deadline" (the one it was raised for was met or moved); "" when the
+        state still says what the trigger said."""
+        e = self.escalation
+        if e is None or e.trigger not in SLA_TRIGGERS:
+            return ""
+        if self.sla == "paused":
+            return "paused"
+        if self.deadline is None:
+            return "met"
+        raised_for = parse_datetime(str((e.facts or {}).get("deadline") or ""))
+        if raised_for is not None and raised_for != self.deadline:
+            return "new deadline"
+        return ""
+
+    @cached_property
+    def pending_assignee(self) -> str:
+        """The assignee a write-back on its way to Odoo sets (accept, reassign): the row shows it at once."""
+        for action in reversed(self.actions):
+            if action.state in ON_ITS_WAY and getattr(action, "assignee_name", None):
+                return action.assignee_name
+        return ""
 
     def fingerprint(self) -> tuple:
         t, e = self.ticket, self.escalation
@@ -221,8 +283,11 @@ def waiting_actions(ticket_ids: list[int], *, now: datetime) -> dict[int, list[O
     recent_failure = Q(state__in=[OdooAction.State.FAILED, OdooAction.State.CHANGED]) & Q(
         created_at__gte=now - SHOW_FAILED_FOR)
     shown = Q(state__in=[*OdooAction.SENDABLE_STATES, OdooAction.State.INFLIGHT, OdooAction.State.STALE])
+    # The agent an accept or a reassign sets, by name, in the same query (its id is in the payload).
+    assignee = Agent.objects.filter(pk=Cast(OuterRef("assignee_key"), IntegerField())).values("name")[:1]
     waiting: dict[int, list[OdooAction]] = {}
     for action in (OdooAction.objects.filter(ticket__in=ticket_ids).filter(shown | recent_failure)
+                   .annotate(assignee_key=KT("payload__values__user_id"), assignee_name=Subquery(assignee))
                    .select_related("created_by").order_by("pk")):
         waiting.setdefault(action.ticket_id, []).append(action)
     return waiting

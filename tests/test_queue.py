@@ -4,10 +4,17 @@ from datetime import timedelta
 
 import pytest
 
+from escalations.models import OdooAction, TicketClock, Trigger
 from escalations.queue import QueueFilters, at_risk_not_escalated, escalation_queue, queue_row
 from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK
 from tests.conftest import T0
-from tests.factories import EscalationPolicyFactory, ProfileFactory, TicketClockFactory, UserFactory
+from tests.factories import (
+    AgentFactory,
+    EscalationPolicyFactory,
+    ProfileFactory,
+    TicketClockFactory,
+    UserFactory,
+)
 from tests.queue_helpers import escalated
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +100,72 @@ def test_one_row_for_a_ticket_with_or_without_an_open_escalation(level1):
     escalation.save()
     assert queue_row(escalation.ticket_id, now=T0).escalation is None
     assert queue_row(999_999, now=T0) is None
+
+
+def raised_for(escalation, trigger, **facts):
+    """The escalation as the engine would have raised it for `trigger`, with the facts it stores."""
+    escalation.trigger = trigger
+    escalation.facts = {key: value.isoformat() for key, value in facts.items()}
+    escalation.save()
+    return escalation
+
+
+def only_row(queue):
+    assert len(queue.rows) == 1
+    return queue.rows[0]
+
+
+@pytest.mark.parametrize("trigger, fact", [
+    (Trigger.SLA_BREACHED, "deadline"), (Trigger.SLA_AT_RISK, "at_risk_at"),
+    (Trigger.NO_UPDATE, "last_update"), (Trigger.UNASSIGNED, "created_at"), (Trigger.REOPENED, "reopened_at"),
+])
+def test_attention_counts_from_the_moment_the_trigger_fired_for_and_the_level_apart(level1, trigger, fact):
+    # Breached three days ago, noticed (raised) five minutes ago, moved to its level a minute ago.
+    escalation = escalated(level1, left=timedelta(days=-3), raised=T0 - timedelta(minutes=5))
+    escalation.level_since = T0 - timedelta(minutes=1)
+    raised_for(escalation, trigger, **{fact: T0 - timedelta(days=3)})
+
+    row = only_row(escalation_queue(now=T0))
+
+    assert row.attention_since == T0 - timedelta(days=3)
+    assert row.at_level_since == T0 - timedelta(minutes=1)
+
+
+def test_attention_of_a_manual_escalation_counts_from_when_it_was_raised(level1):
+    escalated(level1, raised=T0 - timedelta(minutes=20))
+    assert only_row(escalation_queue(now=T0)).attention_since == T0 - timedelta(minutes=20)
+
+
+def test_a_row_raised_for_its_sla_says_when_its_sla_changed_since(level1):
+    breached_at = T0 - timedelta(hours=2)
+    still = raised_for(escalated(level1, left=-timedelta(hours=2), reference="STILL"), Trigger.SLA_BREACHED,
+                       deadline=breached_at)
+    moved = raised_for(escalated(level1, left=timedelta(hours=5), reference="MOVED"), Trigger.SLA_BREACHED,
+                       deadline=breached_at)
+    met = raised_for(escalated(level1, left=None, reference="MET"), Trigger.SLA_BREACHED,
+                     deadline=breached_at)
+    TicketClock.objects.filter(ticket=still.ticket).update(deadline=breached_at)
+    manual = escalated(level1, left=timedelta(hours=5), reference="MANUAL")
+
+    rows = {row.ticket.reference: row for row in escalation_queue(now=T0).rows}
+
+    assert rows["STILL"].sla == BREACHED and rows["STILL"].sla_changed == ""
+    assert rows["MOVED"].sla == ON_TRACK and rows["MOVED"].sla_changed == "new deadline"
+    assert rows["MET"].sla == NO_SLA and rows["MET"].sla_changed == "met"
+    assert rows["MANUAL"].sla_changed == ""  # not raised for its SLA: nothing to reconcile
+    assert {still.pk, moved.pk, met.pk, manual.pk} == {row.escalation.pk for row in rows.values()}
+
+
+def test_the_assignee_an_action_on_its_way_sets_shows_until_it_lands(level1):
+    escalation = escalated(level1, reference="MOVING")
+    target = AgentFactory(name="Zoe Zimmer")
+    action = OdooAction.objects.create(
+        ticket=escalation.ticket, escalation=escalation, kind=OdooAction.Kind.REASSIGN, created_at=T0,
+        state=OdooAction.State.AWAITING_RETRY, payload={"values": {"user_id": target.pk}})
+    OdooAction.objects.create(ticket=escalation.ticket, kind=OdooAction.Kind.NOTE, created_at=T0,
+                              payload={"values": {}})
+
+    assert only_row(escalation_queue(now=T0)).pending_assignee == "Zoe Zimmer"
+    action.state = OdooAction.State.SENT
+    action.save()
+    assert only_row(escalation_queue(now=T0)).pending_assignee == ""  # in Odoo: the mirror says it

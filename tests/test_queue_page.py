@@ -8,7 +8,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from escalations.models import OdooAction
+from escalations.actions import action_accept
+from escalations.enqueue import SEND_ODOO_ACTION
+from escalations.models import AuditEntry, Escalation, OdooAction, SyncState, Trigger
 from tests.conftest import T0
 from tests.factories import AgentFactory, EscalationPolicyFactory, UserFactory
 from tests.outbox_helpers import make_lead
@@ -52,7 +54,7 @@ def test_rows_most_urgent_first_with_state_words_countdowns_and_counts(client, t
     late_deadline = (T0 - timedelta(minutes=7)).isoformat()
     assert f'data-deadline="{late_deadline}"' in html and ">-7m 00s<" not in html  # ticks in the browser
     assert "<b>3</b> escalated" in html and "<b>1</b> Breached" in html
-    assert html.count('hx-post="/tickets/') == 3  # an Accept button per row for the team's lead
+    assert html.count('/accept/"') == 3  # an Accept button per row for the team's lead
 
 
 @pytest.mark.parametrize("rows", [3, 40])
@@ -62,12 +64,14 @@ def test_the_page_and_its_partial_run_a_fixed_number_of_queries(client, team_lea
         escalated(level1, left=timedelta(minutes=minutes - 10))
     client.force_login(team_lead)
     client.get(reverse("queue"))  # the sync state's row is created once
-    # session, user, sync state, counts, rows, write-backs, the viewer's roles (3), the team filter
-    with django_assert_num_queries(10):
+    # user (the session is in the cache), change stamp, sync state, counts, rows, write-backs, the viewer's
+    # roles (3), the team filter, the bulk bar's agents
+    with django_assert_num_queries(11):
         assert html_of(client.get(reverse("queue"))).count('class="queue-row') == rows
+    # the same but the bulk bar, which the partial does not render (the team filter is a query to clean)
     with django_assert_num_queries(10):
         html_of(client.get(reverse("queue"), {"team": level1.policy.team_id}, **HTMX))
-    # the second tab is empty (every ticket is escalated): no write-backs to read
+    # the second tab is empty (every ticket is escalated): no write-backs to read, no bulk bar
     with django_assert_num_queries(9):
         html_of(client.get(reverse("queue"), {"tab": "at_risk"}))
 
@@ -79,31 +83,62 @@ def test_a_supervisor_s_page_and_polls_cost_the_queries_the_readme_quotes(client
     for minutes in range(rows):
         escalated(level1, left=timedelta(minutes=minutes - 10))
     client.force_login(UserFactory(is_superuser=True))
-    first = html_of(client.get(reverse("queue")))  # the sync state's row is created once
-    since = first.split("since=")[1].split('"')[0].split("&")[0]
-    # session, user, sync state, counts, rows, write-backs, the team filter's choices
-    with django_assert_num_queries(7):
+    SyncState.load()  # the sync state's row is created once
+    since = since_of(html_of(client.get(reverse("queue"))))
+    # user (the session is in the cache), change stamp, sync state, counts, rows, write-backs, the team
+    # filter's choices, the bulk bar's agents
+    with django_assert_num_queries(8):
         assert html_of(client.get(reverse("queue"))).count('class="queue-row') == rows
-    # the same but the team filter, which the partial does not render
+    # the same but the team filter and the bulk bar, which the partial does not render
     with django_assert_num_queries(6):
         html_of(client.get(reverse("queue"), {"since": "old"}, **HTMX))
-    with django_assert_num_queries(6):
+    # nothing changed: the user and the change stamp, before anything of the queue is read
+    with django_assert_num_queries(2):
         assert client.get(reverse("queue"), {"since": since}, **HTMX).status_code == 204
+
+
+def since_of(html: str) -> str:
+    return html.split("since=")[1].split('"')[0].split("&")[0]
 
 
 def test_polling_gets_an_empty_204_until_something_shown_changes(client, team_lead, level1):
     escalation = escalated(level1, reference="T-POLL")
+    SyncState.load()  # the sync state's row is created once
     client.force_login(team_lead)
-    first = html_of(client.get(reverse("queue"), **HTMX))
-    since = first.split("since=")[1].split('"')[0].split("&")[0]
+    since = since_of(html_of(client.get(reverse("queue"), **HTMX)))
 
     unchanged = client.get(reverse("queue"), {"since": since}, **HTMX)
     assert unchanged.status_code == 204 and unchanged.content == b""
 
+    # A sync renames the ticket: it moves the sync's cursor, so the stamp.
     escalation.ticket.name = "Renamed in Odoo"
     escalation.ticket.save()
+    SyncState.objects.filter(pk=1).update(cursor_write_date=T0, cursor_odoo_id=escalation.ticket_id)
     changed = client.get(reverse("queue"), {"since": since}, **HTMX)
     assert "Renamed in Odoo" in html_of(changed) and 'id="queue-body"' in changed.content.decode()
+    since = since_of(changed.content.decode())
+    assert client.get(reverse("queue"), {"since": since}, **HTMX).status_code == 204
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_an_unchanged_poll_by_a_lead_costs_two_queries(client, team_lead, level1, rows,
+                                                       django_assert_num_queries):
+    for minutes in range(rows):
+        escalated(level1, left=timedelta(minutes=minutes - 10))
+    SyncState.load()
+    client.force_login(team_lead)
+    since = since_of(html_of(client.get(reverse("queue"), {"team": level1.policy.team_id}, **HTMX)))
+    # the user (the session comes from the cache) and the change stamp: nothing of the queue is read
+    with django_assert_num_queries(2):
+        response = client.get(reverse("queue"), {"team": level1.policy.team_id, "since": since}, **HTMX)
+    assert response.status_code == 204
+    # An action moves the stamp: the next poll renders the rows again, with the action on its row.
+    escalation = Escalation.objects.filter(ended_at__isnull=True).first()
+    action_accept(ticket=escalation.ticket, user=team_lead)
+    changed = client.get(reverse("queue"), {"team": level1.policy.team_id, "since": since}, **HTMX)
+    row = html_of(changed).split(f'id="ticket-{escalation.ticket_id}"')[1].split("</tbody>")[0]
+    assert f'class="pending-assignee" title="On its way to Odoo; {escalation.ticket.assignee.name}' in row
+    assert f'<span class="on-its-way">→ Odoo</span> {team_lead.profile.agent.name}</span>' in row
 
 
 def test_filters_are_read_from_the_url_and_bad_values_are_ignored(client, team_lead, level1, policy):
@@ -251,3 +286,176 @@ def test_a_filter_changed_in_place_also_updates_the_tabs_links(client, team_lead
     assert f'href="?team={policy.team_id}&amp;tab=at_risk"' in html
     page = html_of(client.get(reverse("queue")))
     assert page.count('id="queue-tabs"') == 1 and "hx-swap-oob" not in page
+
+
+def post_htmx(client: Client, url: str, data: dict):
+    return client.post(url, data, HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value, **HTMX)
+
+
+def waiting_write_back(escalation, *, by, state=OdooAction.State.AWAITING_RETRY) -> OdooAction:
+    """An accept Odoo did not take yet (it was down): it waits out its backoff."""
+    return OdooAction.objects.create(
+        ticket=escalation.ticket, escalation=escalation, kind=OdooAction.Kind.ACCEPT, created_by=by,
+        created_at=T0 - timedelta(minutes=2), state=state, attempts=3,
+        next_attempt_at=T0 + timedelta(minutes=2),
+        last_error="Odoo could not be reached: timeout", payload={"values": {}})
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The tasks handed to the broker (in a test, once `committed()` ends: the commit callbacks run)."""
+    sent = []
+    monkeypatch.setattr("escalations.enqueue.enqueue", lambda task, row_id, **kw: sent.append((task, row_id)))
+    return sent
+
+
+def test_retry_now_sends_a_waiting_write_back_at_once_for_the_lead_who_made_it(
+        team_lead, level1, enqueued, django_capture_on_commit_callbacks):
+    escalation = escalated(level1, reference="T-RETRY")
+    action = waiting_write_back(escalation, by=team_lead)
+    client = csrf_client(team_lead)
+    row = html_of(client.get(reverse("queue")))
+    assert f'hx-post="/actions/{action.pk}/retry/"' in row and "Retry now" in row
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_htmx(client, reverse("action-retry", args=[action.pk]), {"render": "row"})
+
+    assert "Sending it to Odoo now." in html_of(response)
+    action.refresh_from_db()
+    assert action.next_attempt_at == T0 and action.state == OdooAction.State.AWAITING_RETRY
+    assert enqueued == [(SEND_ODOO_ACTION, action.pk)]
+    # Once a worker took it, there is nothing left to hurry: a second click sends nothing.
+    OdooAction.objects.filter(pk=action.pk).update(state=OdooAction.State.INFLIGHT)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = post_htmx(client, reverse("action-retry", args=[action.pk]), {"render": "row"})
+    assert "no longer waiting" in html_of(again) and len(enqueued) == 1
+
+
+def test_retry_now_is_for_its_maker_or_a_supervisor_only(team_lead, level1, policy, enqueued,
+                                                          django_capture_on_commit_callbacks):
+    escalation = escalated(level1, reference="T-THEIRS")
+    action = waiting_write_back(escalation, by=team_lead)
+    colleague = make_lead(UserFactory(username="colleague"), teams=[policy.team], agent=AgentFactory())
+    client = csrf_client(colleague)
+    assert "Retry now" not in html_of(client.get(reverse("queue")))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = post_htmx(client, reverse("action-retry", args=[action.pk]), {"render": "row"})
+
+    assert refused.status_code == 403 and "Only the lead who made this change" in refused.content.decode()
+    action.refresh_from_db()
+    assert action.next_attempt_at == T0 + timedelta(minutes=2) and enqueued == []
+    boss = csrf_client(make_lead(UserFactory(username="boss"), supervisor=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = post_htmx(boss, reverse("action-retry", args=[action.pk]), {"render": "row"})
+    assert retried.status_code == 200
+    assert enqueued == [(SEND_ODOO_ACTION, action.pk)]
+
+
+def test_bulk_accept_makes_one_action_per_ticket_and_reports_each(team_lead, level1):
+    mine = [escalated(level1, reference=f"T-BULK{i}") for i in range(2)]
+    theirs = escalated(EscalationPolicyFactory().levels.get(number=1), reference="T-ELSEWHERE")
+    client = csrf_client(team_lead)
+    tickets = [e.ticket_id for e in mine] + [theirs.ticket_id]
+
+    response = post_htmx(client, reverse("action-bulk"), {"do": "accept", "tickets": tickets})
+
+    html = html_of(response)
+    assert response["HX-Trigger"] == "queue-changed"
+    assert html.count("taken by you, on its way to Odoo") == 2
+    assert "<b>T-ELSEWHERE</b>:\n    not done" in html
+    accepted = OdooAction.objects.filter(kind=OdooAction.Kind.ACCEPT).values_list("ticket_id", flat=True)
+    assert sorted(accepted) == sorted(e.ticket_id for e in mine)
+    assert AuditEntry.objects.count() == 2  # each its own action, with its own audit entry
+    assert Escalation.objects.filter(accepted_by=team_lead).count() == 2
+
+
+def test_bulk_reassign_needs_an_agent_and_reassigns_each(team_lead, level1):
+    rows = [escalated(level1, reference=f"T-RE{i}") for i in range(2)]
+    target = AgentFactory(name="Zoe Zimmer")
+    client = csrf_client(team_lead)
+    tickets = [e.ticket_id for e in rows]
+    refused = post_htmx(client, reverse("action-bulk"), {"do": "reassign", "tickets": tickets})
+    assert refused.status_code == 400 and "Choose the agent" in refused.content.decode()
+    assert not OdooAction.objects.exists()
+
+    html = html_of(post_htmx(client, reverse("action-bulk"),
+                             {"do": "reassign", "tickets": tickets, "agent": target.pk}))
+
+    assert html.count("reassigned, on its way to Odoo") == 2
+    actions = OdooAction.objects.filter(kind=OdooAction.Kind.REASSIGN)
+    assert [a.payload["values"]["user_id"] for a in actions] == [target.pk, target.pk]
+    queue = html_of(client.get(reverse("queue")))
+    assert queue.count('<span class="on-its-way">→ Odoo</span> Zoe Zimmer</span>') == 2  # what will be
+
+
+def test_the_agent_picker_lists_the_team_s_active_members_never_the_console_nor_odoobot(
+        client, team_lead, level1, settings):
+    team = level1.policy.team
+    member = AgentFactory(name="Mia Member")
+    gone = AgentFactory(name="Mia Archived", active=False)
+    AgentFactory(name="Mia Outsider")
+    console = AgentFactory(name="Mia Console")
+    integration = AgentFactory(name="Mia Integration", login="console@example.com")
+    bot = AgentFactory(odoo_id=1, name="Mia OdooBot")
+    team.members.set([member, gone, console, integration, bot])
+    SyncState.objects.update_or_create(pk=1, defaults={"odoo_uid": console.pk})
+    settings.ODOO_USER = "console@example.com"
+    client.force_login(team_lead)
+
+    found = html_of(client.get(reverse("agent-search"), {"q": "mia", "team": team.pk, "for": "agent-3"}))
+    assert "Mia Member" in found and found.count("<option") == 2  # "Keep the assignee" and her
+
+    # A team without members mirrored: every active agent, still never the console nor OdooBot.
+    other = EscalationPolicyFactory().team
+    found = html_of(client.get(reverse("agent-search"), {"q": "mia", "team": other.pk}))
+    assert "Mia Member" in found and "Mia Outsider" in found
+    for never in ("Mia Archived", "Mia Console", "Mia Integration", "Mia OdooBot"):
+        assert never not in found
+    escalation = escalated(level1)
+    form = html_of(client.get(reverse("action-form", args=[escalation.ticket_id, "reassign"]), **HTMX))
+    assert "Mia Member" in form and "Mia Outsider" not in form and f'"team": "{team.pk}"' in form
+
+
+def test_a_row_says_why_it_was_raised_and_what_its_sla_is_now(client, team_lead, level1):
+    escalation = escalated(level1, left=timedelta(hours=4), reference="T-MET")
+    escalation.trigger = Trigger.SLA_BREACHED
+    escalation.facts = {"deadline": (T0 - timedelta(days=3)).isoformat()}
+    escalation.save()
+    client.force_login(team_lead)
+
+    row = html_of(client.get(reverse("queue"))).split('id="ticket-')[1]
+
+    assert "SLA breached" in row and "On track" in row
+    assert "SLA now: new deadline" in row  # not "On track" beside "SLA breached" without a word
+    attention = (T0 - timedelta(days=3)).isoformat()
+    assert f'data-age="{attention}">3d 0h<' in row
+
+
+def test_all_open_tickets_take_the_queue_s_filters_and_a_text_search(client, team_lead, level1):
+    from tests.factories import TicketClockFactory, TicketFactory
+
+    team = level1.policy.team
+    TicketClockFactory(deadline=T0 - timedelta(minutes=5), ticket__team=team, ticket__reference="T-LATE",
+                       ticket__name="Printer on fire", ticket__customer_name="Globex")
+    TicketClockFactory(deadline=T0 + timedelta(hours=5), ticket__team=team, ticket__reference="T-CALM",
+                       ticket__name="Question about invoices", ticket__customer_name="Initech")
+    TicketFactory(team=team, reference="T-MINE", assignee=team_lead.profile.agent, name="Mine")
+    TicketFactory(reference="T-OTHER-TEAM", name="Printer elsewhere")
+    client.force_login(team_lead)
+
+    def shown(**params) -> set[str]:
+        html = html_of(client.get(reverse("tickets"), params))
+        return {ref for ref in ("T-LATE", "T-CALM", "T-MINE", "T-OTHER-TEAM") if f">{ref}<" in html}
+
+    assert shown() == {"T-LATE", "T-CALM", "T-MINE", "T-OTHER-TEAM"}
+    assert shown(team=team.pk) == {"T-LATE", "T-CALM", "T-MINE"}
+    assert shown(sla="breached") == {"T-LATE"}
+    assert shown(mine="on") == {"T-MINE"}
+    assert shown(q="printer") == {"T-LATE", "T-OTHER-TEAM"}  # the title
+    assert shown(q="globex") == {"T-LATE"}  # the customer
+    assert shown(q="t-calm") == {"T-CALM"}  # the reference
+    assert shown(q="printer", team=team.pk) == {"T-LATE"}
+    assert shown(team="nope", sla="<x>", page="-3") == {"T-LATE", "T-CALM", "T-MINE", "T-OTHER-TEAM"}
+    html = html_of(client.get(reverse("tickets"), {"q": "nothing like it"}))
+    assert "No open ticket matches these filters." in html and 'value="nothing like it"' in html

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dashboard.access import odoo_action_for_user, ticket_for_action
-from dashboard.forms import DeescalateForm, EscalateForm, NoteForm, ReassignForm, SeenForm
+from dashboard.forms import BulkForm, DeescalateForm, EscalateForm, NoteForm, ReassignForm, SeenForm
 from dashboard.views.action_forms import render_row
 from escalations.actions import (
     ActionRefused,
@@ -26,9 +26,11 @@ from escalations.actions import (
     action_escalate,
     action_note,
     action_reassign,
+    action_retry_now,
+    actions_in_bulk,
 )
 from escalations.engine import EscalationError
-from escalations.models import Escalation
+from escalations.models import Escalation, Ticket
 from escalations.permissions import ActionDenied
 
 PARTIAL = "dashboard/_action_result.html"
@@ -174,3 +176,46 @@ def cancel(request, action_id: int):
         return CANCEL_SAID[action_cancel(action=action, user=request.user)]
 
     return _decide(request, action_id, decide, too_late="Too late to cancel: it is being or was applied.")
+
+
+@require_POST
+@login_required
+def retry_now(request, action_id: int):
+    """A write-back waiting out its backoff, sent now: for the lead who made it (or a supervisor)."""
+    action = odoo_action_for_user(request, action_id)
+    try:
+        retried = action_retry_now(action=action, user=request.user)
+    except ActionDenied as exc:
+        return _answer(request, message=exc.message, ok=False, ticket_id=action.ticket_id, status=403)
+    if not retried:
+        return _answer(request, message="It is no longer waiting: it is being or was sent.", ok=True,
+                       ticket_id=action.ticket_id)
+    return _answer(request, message="Sending it to Odoo now.", ok=True, action=action,
+                   ticket_id=action.ticket_id)
+
+
+BULK_DONE = {"accept": "taken by you", "reassign": "reassigned"}
+
+
+@require_POST
+@login_required
+def bulk(request):
+    """Accept or reassign several tickets at once: each its own action (its own outbox row and audit
+    entry), as if done one by one; the answer says, ticket by ticket, what happened."""
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        return render(request, BULK_RESULT, {"errors": form.errors}, status=400)
+    data, user = form.cleaned_data, request.user
+    tickets = Ticket.objects.filter(pk__in=data["tickets"]).select_related("team", "assignee").order_by("pk")
+    if data["do"] == "accept":
+        outcomes = actions_in_bulk(tickets=tickets, act=lambda ticket: action_accept(
+            ticket=ticket, user=user))
+    else:
+        outcomes = actions_in_bulk(tickets=tickets, act=lambda ticket: action_reassign(
+            ticket=ticket, user=user, agent=data["agent"]))
+    response = render(request, BULK_RESULT, {"outcomes": outcomes, "done": BULK_DONE[data["do"]]})
+    response["HX-Trigger"] = "queue-changed"  # the queue re-reads its rows (the picks are cleared)
+    return response
+
+
+BULK_RESULT = "dashboard/queue.html#bulk-result"

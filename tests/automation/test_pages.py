@@ -73,9 +73,10 @@ def test_rules_list_describes_each_rule_with_its_figures_in_a_fixed_number_of_qu
                                   move_to=StageFactory(name="Waiting"), enabled=True)
     assert automation_run().changes == 5  # the move rule is on, and the tickets idle for days
     client.force_login(boss)
-    # session, user; the figures; the rules and their five parts; move_to; the honest limit (the console's
-    # uid, a count); Odoo's assigning teams; the last pass; the supervisor check; the key alert.
-    with django_assert_num_queries(16):
+    # user (the session is cached); the figures; the rules and their five parts; move_to; the honest limit
+    # (the console's uid, a count); Odoo's assigning teams; the last pass; the supervisor check; the key
+    # alert.
+    with django_assert_num_queries(15):
         response = client.get(reverse("automation"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -277,8 +278,9 @@ def test_the_ledger_pages_fifty_rows_newest_first_in_a_fixed_number_of_queries(
     rule = urgent_rule(team)
     ledger_rows(rule, tickets, 53)
     client.force_login(boss)
-    # session, user; the supervisor check; the count; the page's rows with all they show; the key alert.
-    with django_assert_num_queries(6):
+    # user (the session is cached); the supervisor check; the count; the page's rows with all they show;
+    # the key alert.
+    with django_assert_num_queries(5):
         first = client.get(reverse("automation-ledger")).content.decode()
     assert first.count('class="ledger-row') == 50
     assert first.index("Urgent #0<") < first.index("Urgent #1<") and "Urgent #50<" not in first
