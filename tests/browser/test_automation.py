@@ -3,8 +3,6 @@ it, switches it on, sees the ledger fill after a pass, and undoes one change in 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -14,10 +12,10 @@ from escalations.automation.run import automation_run
 from escalations.models import AutomationChange, AutomationRule, OdooAction, Team, Ticket
 from escalations.sync.run import sync_odoo
 from tests.browser.conftest import transactional
+from tests.browser.login import PASSWORD, log_in_through_form
 from tests.outbox_helpers import make_lead
 
 pytestmark = transactional
-PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture
@@ -36,12 +34,7 @@ def busiest_team() -> Team:
 
 
 def log_in(page, live_server):
-    page.goto(f"{live_server.url}/automation/")
-    expect(page).to_have_url(re.compile(r"/login/"))
-    page.get_by_label("Username").fill("sue")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    expect(page.get_by_role("heading", name="Automation")).to_be_visible()
+    log_in_through_form(page, live_server, username="sue", path="/automation/", heading="Automation")
 
 
 def test_write_preview_switch_on_run_and_undo_a_rule(page, live_server, sue, screenshot):

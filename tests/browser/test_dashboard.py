@@ -18,11 +18,11 @@ from escalations.sla import refresh_clocks
 from escalations.sync.run import sync_odoo
 from tests import workers
 from tests.browser.conftest import transactional
+from tests.browser.login import PASSWORD, log_in_through_form
 from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import free_agent, make_lead, notes, odoo_ticket
 
 pytestmark = transactional
-PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture
@@ -49,12 +49,7 @@ def lena(escalated_queue):
 
 
 def log_in(page, live_server):
-    page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(re.compile(r"/login/"))
-    page.get_by_label("Username").fill("lena")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    expect(page.get_by_role("heading", name="Escalation queue")).to_be_visible()
+    log_in_through_form(page, live_server, username="lena", path="/", heading="Escalation queue")
     # A marker that only survives if the page is never reloaded.
     page.evaluate("window.__noReload = true")
 
