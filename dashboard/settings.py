@@ -110,6 +110,7 @@ MIDDLEWARE = [
     # After htmx's: its 400 is a message to swap in when an htmx request carried the NUL.
     "dashboard.nul_bytes.RejectNulBytesMiddleware",
     "dashboard.timezones.ViewerTimeZoneMiddleware",
+    "dashboard.caching.PrivatePagesMiddleware",
 ]
 
 # Sessions read from the cache (written through to the database): an unchanged queue poll then costs
@@ -155,8 +156,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's usual four: long enough, not like the username or email, not a common password, not all
+# digits ("password" and "12345678" are refused wherever a password is set through a form).
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"

