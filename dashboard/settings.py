@@ -12,6 +12,7 @@ the demo its own).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "escalations",
     "dashboard",
 ]
@@ -111,6 +113,8 @@ MIDDLEWARE = [
     "dashboard.nul_bytes.RejectNulBytesMiddleware",
     "dashboard.timezones.ViewerTimeZoneMiddleware",
     "dashboard.caching.PrivatePagesMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Sessions read from the cache (written through to the database): an unchanged queue poll then costs
@@ -164,6 +168,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins (the console's and the admin's) are counted per username and address by django-axes:
+# after LOGIN_FAILURE_LIMIT in a row, that pair is locked out for LOGIN_LOCKOUT_MINUTES (a success
+# resets the count); each failure and each lockout is logged; an admin unlocks from the admin's "Access
+# attempts" or with `manage.py axes_reset_username <name>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = True  # a line per failure and per lockout, with who and from where; never the password
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # the username and address, for whoever reads the logs
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
