@@ -183,6 +183,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = True  # a line per failure and per lockout, with who and from where; never the password
 AXES_SENSITIVE_PARAMETERS: list[str] = []  # the username and address, for whoever reads the logs
+# The debug page (DEBUG on) never shows a secret, including the passwords inside the broker's and the
+# email server's URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.debug.SecretsFilter"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
