@@ -5,7 +5,7 @@ import pytest
 from django.views.debug import get_default_exception_reporter_filter
 
 pytestmark = pytest.mark.django_db
-BROKER = "redis://:broker-hunter2@redis.internal:6379/0"
+BROKER = "rediss://:broker-hunter2@redis.internal:6380/0"  # a TLS broker
 MAIL = "smtp://mailer:mail-hunter2@smtp.internal:587?tls=1"
 
 
