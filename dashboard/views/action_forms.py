@@ -15,14 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard.access import mark_actable, ticket_for_action
-from escalations.models import Agent, EscalationLevel, SyncState, Team
+from escalations.models import ODOO_SUPERUSER_ID, Agent, EscalationLevel, SyncState, Team
 from escalations.queue import queue_row
 
 ROW = "dashboard/queue.html#row"
 FORMS = {"reassign", "deescalate", "escalate", "note"}
 SELECT_ID = re.compile(r"agent-\d{1,12}")
 AGENT_CHOICES = 30  # the picker shows this many; typing narrows it down
-ODOOBOT_ID = 1  # Odoo's own bot user (res.users 1, `base.user_root`): never anyone's assignee
 
 
 def render_row(request, ticket_id: int, *, status: int = 200, **context) -> HttpResponse:
@@ -64,7 +63,7 @@ def assignable_agents(*, team_id: int | None) -> QuerySet[Agent]:
     """Who can work a team's tickets: its active members as mirrored from Odoo, or, for a team without
     members mirrored (or none given), every active agent. Never the console's own Odoo user (the
     integration login: assigning it a ticket hands the ticket to nobody) nor OdooBot. One query."""
-    agents = Agent.objects.filter(active=True).exclude(pk=ODOOBOT_ID).exclude(
+    agents = Agent.objects.filter(active=True).exclude(pk=ODOO_SUPERUSER_ID).exclude(
         pk__in=SyncState.objects.filter(odoo_uid__isnull=False).values("odoo_uid"))
     if settings.ODOO_USER:
         agents = agents.exclude(login__iexact=settings.ODOO_USER)

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from escalations.models import AutomationChange, AutomationRule, OdooAction, SyncState, Ticket
 
-from .scope import ODOO_SUPERUSER
+from .scope import written_by_person
 
 Outcome = AutomationChange.Outcome
 
@@ -40,14 +40,11 @@ def rule_figures() -> dict[int, RuleFigures]:
 
 def closed_without_a_person() -> QuerySet[Ticket]:
     """Tickets automation changed that are now closed with no person's activity seen since."""
-    console = SyncState.objects.filter(pk=1).values_list("odoo_uid", flat=True).first()
-    not_a_person = [ODOO_SUPERUSER] + ([console] if console else [])
     automated = AutomationChange.objects.filter(ticket_id=OuterRef("pk")).exclude(outcome=Outcome.HANDED)
     person_in_console = OdooAction.objects.filter(ticket_id=OuterRef("pk"), created_by__isnull=False)
     closed = Q(stage__is_closed=True) | Q(active=False)
-    person_last = Q(odoo_write_uid__isnull=False) & ~Q(odoo_write_uid__in=not_a_person)
     return (Ticket.objects.filter(closed, deleted_at__isnull=True).filter(Exists(automated))
-            .exclude(person_last).exclude(Exists(person_in_console)))
+            .exclude(written_by_person(SyncState.console_uid())).exclude(Exists(person_in_console)))
 
 
 def rules_with_figures() -> list[tuple[AutomationRule, RuleFigures]]:

@@ -54,6 +54,8 @@ class Plan:
     refused: str = ""  # why the rule does nothing at all
     # Round robin's pointer after these assignments, saved with them ({team id: agent id}).
     last_assigned: dict = field(default_factory=dict)
+    # A hand-over to escalation: {team id: id of the level it raises at}, for the teams whose policy has it.
+    levels: dict = field(default_factory=dict)
 
     @property
     def changes(self) -> list[Planned]:
@@ -93,14 +95,14 @@ def plan_rule(rule: AutomationRule, *, now: datetime, console_uid: int | None, n
     if preview and not rule.enabled:
         rule.enabled_at = now - PREVIEW_WINDOW
     tickets = scope.fired(rule, scope.in_scope(rule), now=now, console_uid=console_uid)
-    tickets = scope.hands_off(_needing(rule, tickets), now=now, console_uid=console_uid)
+    plan = Plan(rule, levels=_levels(rule) if rule.action == Action.ESCALATE else {})
+    tickets = scope.hands_off(_needing(plan, tickets), now=now, console_uid=console_uid)
     columns = ["odoo_id", "team_id", "assignee_id", "priority", "stage_id", "occasion_at"]
     if rule.action in CHANGING:
         tickets = scope.person_reasons(tickets)
         columns += ["reopened", "person_tag", "escalated_before"]
     tickets = tickets.order_by("created_at", "odoo_id").values_list(*columns)
     rows = [dict(zip(columns, r, strict=True)) for r in (tickets[:limit] if limit is not None else tickets)]
-    plan = Plan(rule)
     routine = []
     for row in rows:
         reason = _person_reason(row)
@@ -138,8 +140,9 @@ def _person_reason(row: dict) -> str:
     return ""
 
 
-def _needing(rule: AutomationRule, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def _needing(plan: Plan, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Leave out tickets on which the action would change nothing."""
+    rule = plan.rule
     if rule.action == Action.ASSIGN:
         return tickets.filter(assignee__isnull=True)
     if rule.action == Action.SET_PRIORITY:
@@ -158,7 +161,7 @@ def _needing(rule: AutomationRule, tickets: QuerySet[Ticket]) -> QuerySet[Ticket
     if rule.action == Action.REMIND:
         return tickets.filter(assignee__isnull=False)
     # ESCALATE: tickets of teams whose active policy has that level
-    return tickets.filter(team_id__in=list(_levels(rule)))
+    return tickets.filter(team_id__in=list(plan.levels))
 
 
 def _levels(rule: AutomationRule) -> dict[int, int]:
@@ -218,11 +221,10 @@ def _remind(plan: Plan, rows: list[dict], *, names: Names, now: datetime) -> Non
 
 
 def _escalate(plan: Plan, rows: list[dict], *, names: Names, now: datetime) -> None:
-    levels = _levels(plan.rule)
     for row in rows:
         _add(plan, row, values={},
              summary=f"Handed over to escalation, level {plan.rule.escalate_level}",
-             level_id=levels[row["team_id"]])
+             level_id=plan.levels[row["team_id"]])
 
 
 def _add(plan: Plan, row: dict, *, values: dict, before: dict | None = None, summary: str,

@@ -58,24 +58,18 @@ def enabled_rules():
     ).order_by("pk")
 
 
-def console_uid() -> int | None:
-    return SyncState.objects.filter(pk=1).values_list("odoo_uid", flat=True).first()
-
-
-def plan_pass(rules, *, now: datetime, preview: bool = False) -> list[Plan]:
-    uid, names = console_uid(), Names()
-    return [plan_rule(rule, now=now, console_uid=uid, names=names, preview=preview) for rule in rules]
-
-
-def _plan_up_to(cap: int, *, now: datetime) -> list[Plan]:
-    """The rules' plans, in order, until one change more than the cap is planned (which says the pass
-    is capped): past the cap the pass stops, so it never plans what it could not write."""
-    uid, names, plans, budget = console_uid(), Names(), [], cap + 1
-    for rule in enabled_rules():
-        if budget <= 0:
+def plan_pass(rules, *, now: datetime, preview: bool = False, cap: int | None = None) -> list[Plan]:
+    """The rules' plans, in order. With a `cap`, only until one change more than the cap is planned
+    (which says the pass is capped): past the cap a pass stops, so it never plans what it could not
+    write."""
+    uid, names, plans = SyncState.console_uid(), Names(), []
+    budget = cap + 1 if cap is not None else None
+    for rule in rules:
+        if budget is not None and budget <= 0:
             break
-        plan = plan_rule(rule, now=now, console_uid=uid, names=names, limit=budget)
-        budget -= len(plan.changes)
+        plan = plan_rule(rule, now=now, console_uid=uid, names=names, preview=preview, limit=budget)
+        if budget is not None:
+            budget -= len(plan.changes)
         plans.append(plan)
     return plans
 
@@ -94,7 +88,7 @@ def _run(*, now: datetime) -> AutomationRun | None:
     cap = settings.AUTOMATION_RUN_CAP
     with transaction.atomic():
         _lock_pass()
-        plans = _plan_up_to(cap, now=now)
+        plans = plan_pass(enabled_rules(), now=now, cap=cap)
         changes = [item for plan in plans for item in plan.changes]
         handed = [item for plan in plans for item in plan.handed]
         capped = len(changes) > cap

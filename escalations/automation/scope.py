@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
 
 from escalations.models import (
+    ODOO_SUPERUSER_ID,
     AutomationChange,
     AutomationRule,
     Escalation,
@@ -36,8 +37,6 @@ from escalations.models.automation import OCCASION_HANDED
 from .idle import team_cutoffs
 
 Trigger = AutomationRule.Trigger
-# Odoo's superuser (OdooBot, `__system__`): crons and the mail gateway write as it, never a person.
-ODOO_SUPERUSER = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -105,6 +104,16 @@ def _idle(rule: AutomationRule, tickets: QuerySet[Ticket], now: datetime) -> Q:
     return match
 
 
+def not_people(console_uid: int | None) -> list[int]:
+    """The Odoo users whose writes are no person's: OdooBot, and the console's own user."""
+    return [ODOO_SUPERUSER_ID] + ([console_uid] if console_uid is not None else [])
+
+
+def written_by_person(console_uid: int | None) -> Q:
+    """Tickets whose last mirrored change a person made (in Odoo; not a cron, not the console)."""
+    return Q(odoo_write_uid__isnull=False) & ~Q(odoo_write_uid__in=not_people(console_uid))
+
+
 def hands_off(tickets: QuerySet[Ticket], *, now: datetime, console_uid: int | None) -> QuerySet[Ticket]:
     """Leave out what automation must not touch now (see the module)."""
     recent = now - timedelta(minutes=settings.AUTOMATION_HANDS_OFF_MINUTES)
@@ -115,10 +124,9 @@ def hands_off(tickets: QuerySet[Ticket], *, now: datetime, console_uid: int | No
     console_person = OdooAction.objects.filter(
         ticket_id=OuterRef("pk"), created_by__isnull=False, created_at__gt=recent
     )
-    not_a_person = [ODOO_SUPERUSER] + ([console_uid] if console_uid is not None else [])
     # A creation is no change: a ticket an agent just created may still be routed.
     person_in_odoo = (Q(odoo_write_date__gt=recent) & Q(odoo_write_date__gt=F("created_at"))
-                      & Q(odoo_write_uid__isnull=False) & ~Q(odoo_write_uid__in=not_a_person))
+                      & written_by_person(console_uid))
     return (tickets.exclude(Exists(open_escalation)).exclude(Exists(on_its_way))
             .exclude(Exists(console_person)).exclude(person_in_odoo))
 

@@ -22,7 +22,7 @@ from escalations.outbox.routine import ADD, REMOVE, ForbiddenAutomation, check_r
 from escalations.outbox.watch import mirror_values
 from escalations.permissions import check_can_act
 
-from .scope import ODOO_SUPERUSER
+from .scope import not_people
 
 Action = AutomationRule.Action
 Outcome = AutomationChange.Outcome
@@ -46,11 +46,11 @@ def undo_values(change: AutomationChange) -> dict:
 def changed_by_person_since(change: AutomationChange, ticket: Ticket) -> bool:
     """A person changed the ticket after the automated change: in Odoo (the mirror's last writer is
     someone other than the console or OdooBot, later than the change), or from the console."""
-    console = SyncState.objects.filter(pk=1).values_list("odoo_uid", flat=True).first()
     applied = change.odoo_action.applied_write_date if change.odoo_action else None
     since = applied or change.at
     writer = ticket.odoo_write_uid
-    if writer not in (None, ODOO_SUPERUSER, console) and ticket.odoo_write_date > since:
+    person = writer is not None and writer not in not_people(SyncState.console_uid())
+    if person and ticket.odoo_write_date > since:
         return True
     by_person = OdooAction.objects.filter(ticket=ticket, created_by__isnull=False, created_at__gt=change.at)
     return by_person.exists()

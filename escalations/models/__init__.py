@@ -4,7 +4,7 @@ from .calendar import CalendarAttendance, CalendarLeave, WorkingCalendar
 from .clock import TicketClock, TicketStageChange
 from .display import WallDisplay
 from .escalation import EndReason, Escalation, EscalationEvent, Trigger
-from .mirror import Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
+from .mirror import ODOO_SUPERUSER_ID, Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
 from .notice import Notice
 from .outbox import OdooAction
 from .policy import EscalationLevel, EscalationPolicy, Profile
@@ -14,5 +14,5 @@ __all__ = [
     "CalendarAttendance", "CalendarLeave", "Customer", "EndReason", "Escalation",
     "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Notice", "OdooAction", "Profile", "SlaStatus",
     "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
-    "WallDisplay", "WorkingCalendar",
+    "WallDisplay", "WorkingCalendar", "ODOO_SUPERUSER_ID",
 ]

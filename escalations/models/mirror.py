@@ -8,6 +8,10 @@ straight from Odoo's many2one values without a lookup per row.
 from django.db import models
 from django.utils import timezone
 
+# Odoo's superuser (OdooBot, `__system__`, res.users 1): crons and the mail gateway write as it. Never a
+# person, never anyone's assignee.
+ODOO_SUPERUSER_ID = 1
+
 
 class Team(models.Model):
     odoo_id = models.PositiveIntegerField(primary_key=True)
@@ -220,6 +224,11 @@ class SyncState(models.Model):
     def auth_refused(self) -> bool:
         """The last sync failed because Odoo refused the console's login or API key."""
         return bool(self.last_error) and self.auth_failed_at is not None
+
+    @classmethod
+    def console_uid(cls) -> int | None:
+        """The console's own Odoo user, as the last sync logged in (one query, no write)."""
+        return cls.objects.filter(pk=1).values_list("odoo_uid", flat=True).first()
 
     @classmethod
     def load(cls) -> "SyncState":
