@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
+from escalations.automation import run as run_module
 from escalations.automation.plan import PREVIEW_WINDOW
 from escalations.automation.run import automation_run, plan_pass
 from escalations.enqueue import SEND_AUTOMATION_CAP_NOTICE
@@ -203,7 +204,9 @@ def test_the_preview_is_what_the_pass_then_does():
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_never_change_a_ticket_twice(action):
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one writer at a time; the unique ledger key is tested above")
+        pytest.skip("two threads on SQLite's test database are serialized by SQLite itself, so there is no "
+                    "race to see; the ledger's unique key that catches one anywhere is tested by "
+                    "test_a_pass_beaten_to_its_changes_by_another_worker_writes_nothing")
     SyncState.objects.update_or_create(pk=1, defaults={"odoo_uid": CONSOLE_UID})
     team = TeamFactory()
     team.members.set([AgentFactory() for _ in range(3)])
@@ -247,3 +250,18 @@ def test_past_the_cap_the_pass_stops_before_the_next_rules(settings):
 
     assert (run.changes, run.capped) == (3, True)
     assert not AutomationChange.objects.filter(ticket__in=later).exists()
+
+
+def test_a_pass_beaten_to_its_changes_by_another_worker_writes_nothing(monkeypatch):
+    """Without the advisory lock (SQLite), two workers may plan the same changes: the ledger's unique
+    (rule, ticket, occasion) refuses the second writer's, and its whole pass rolls back."""
+    team = TeamFactory()
+    quiet_tickets(team, 4)
+    urgent_rule(team)
+    planned_meanwhile = plan_pass(run_module.enabled_rules(), now=T0, cap=50)  # the other worker's plan
+    assert automation_run(now=T0).changes == 4
+
+    monkeypatch.setattr(run_module, "plan_pass", lambda *args, **kwargs: planned_meanwhile)
+    assert automation_run(now=T0) is None
+    assert OdooAction.objects.count() == AutomationChange.objects.count() == 4
+    assert AutomationRun.objects.count() == 1
