@@ -181,8 +181,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_VERBOSE = True  # a line per failure and per lockout, with who and from where; never the password
-AXES_SENSITIVE_PARAMETERS: list[str] = []  # the username and address, for whoever reads the logs
+AXES_VERBOSE = False  # no banner at every start; failures and lockouts are logged all the same
+# Each failure and lockout is logged with the username and address (never the password), for whoever
+# reads the logs; axes masks both by default.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The debug page (DEBUG on) never shows a secret, including the passwords inside the broker's and the
 # email server's URLs.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.debug.SecretsFilter"
