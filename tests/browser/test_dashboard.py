@@ -152,10 +152,14 @@ def test_a_lost_server_is_said_and_the_page_recovers_by_itself(page, live_server
     assert still_same_page(page)
 
 
+def a_team_with_open_escalations() -> Team:
+    return (Team.objects.filter(tickets__escalations__ended_at__isnull=True).distinct()
+            .order_by("name").first())
+
+
 def test_a_filter_narrows_the_queue_in_place_and_lands_in_the_url(page, live_server, lena):
     log_in(page, live_server)
-    team = (Team.objects.filter(tickets__escalations__ended_at__isnull=True).distinct()
-            .order_by("name").first())
+    team = a_team_with_open_escalations()
     page.get_by_label("Team").select_option(str(team.pk))
 
     expect(page).to_have_url(re.compile(rf"team={team.pk}"))

@@ -18,7 +18,7 @@ from escalations.models import Escalation, OdooAction, Team, Ticket
 from escalations.sla import refresh_clocks
 from escalations.sync.run import sync_odoo
 from tests.browser.conftest import transactional
-from tests.browser.test_dashboard import PASSWORD, log_in
+from tests.browser.test_dashboard import PASSWORD, a_team_with_open_escalations, log_in
 from tests.conftest import API_KEY, start_simulator
 from tests.outbox_helpers import free_agent, make_lead
 
@@ -180,8 +180,7 @@ def test_bulk_accept_makes_one_action_per_ticket_and_says_what_each_came_to(page
 
 def test_back_restores_the_rows_and_the_filters_without_an_error(page, live_server, lena):
     log_in(page, live_server)
-    team = (Team.objects.filter(tickets__escalations__ended_at__isnull=True).distinct()
-            .order_by("name").first())
+    team = a_team_with_open_escalations()
     page.get_by_label("Team").select_option(str(team.pk))
     expect(page).to_have_url(re.compile(rf"team={team.pk}"))
     page.get_by_label("SLA", exact=False).and_(page.locator("select")).select_option("breached")
