@@ -9,3 +9,10 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
 from dashboard.settings import *  # noqa: E402, F403
+
+# The tests render pages with DEBUG off but run no collectstatic: name the files as they are, not the
+# hashed copies of the production manifest (test_production runs the release step and uses those).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from escalations.backoff import capped_backoff
 from escalations.enqueue import SEND_ODOO_ACTION, enqueue, enqueue_on_commit
+from escalations.logcontext import about_ticket
 from escalations.models import AuditEntry, OdooAction
 from escalations.odoo import tickets
 from escalations.odoo.client import OdooClient, OdooConfig
@@ -281,6 +282,13 @@ def outbox_send(action_id: int, *, now: datetime | None = None) -> str:
     action = _claim(action_id, now)
     if action is None:
         return "skipped"
+    with about_ticket(action.ticket_id):
+        outcome = _send_claimed(action)
+        logger.info("Odoo action %s (%s): %s", action.pk, action.kind, outcome)
+    return outcome
+
+
+def _send_claimed(action: OdooAction) -> str:
     if _older_pending(action):
         _release(action, state=State.QUEUED, next_attempt_at=timezone.now() + WAIT_FOR_OLDER,
                  attempts=F("attempts") - 1,
