@@ -1,13 +1,17 @@
 """Wall displays: the screens in the support room, reached with a token instead of a user session.
 
 An admin creates a display (a name, optionally a team) and gets its URL once; the token in it is the
-only credential the screen has, so revoking the display (or giving it a new token) ends the screen's
-access at its next refresh. The views and the admin only call these functions.
+only credential the screen has. At its first load the screen trades the token for a display session
+(its pass, `wall_display_pass`, kept in a cookie), so the token leaves the address bar and the access
+logs; the pass names the display and the token it was given for, so revoking the display (or giving it
+a new token) ends the screen's access at its next refresh. The views and the admin only call these
+functions.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +20,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from escalations.models import Team, WallDisplay
 from escalations.queue import SLA_STATES, Queue, QueueRow, change_stamp, open_escalations, queue_counts
@@ -43,6 +48,31 @@ class TokenCheck:
 def wall_display_check(*, token: str) -> TokenCheck:
     """Which display a token opens, if any, and whether it was revoked (one query)."""
     return TokenCheck(display=WallDisplay.objects.with_token(token))
+
+
+def wall_display_pass(*, display: WallDisplay) -> str:
+    """What a screen keeps instead of its token: the display's id and a fingerprint of its current token
+    (an HMAC of the stored hash, so the pass reveals neither). A new token changes the fingerprint."""
+    return f"{display.pk}:{_fingerprint(display)}"
+
+
+PASS_FORMAT = re.compile(r"([0-9]{1,18}):([0-9a-f]{32})")
+
+
+def wall_display_resume(*, display_pass: str) -> TokenCheck:
+    """Which display a pass opens (one query): none when it is malformed, unknown, or was given for a
+    token the display no longer has; the display, revoked or not, otherwise."""
+    match = PASS_FORMAT.fullmatch(display_pass or "")
+    if match is None:
+        return TokenCheck(display=None)
+    display = WallDisplay.objects.filter(pk=int(match[1])).select_related("team").first()
+    if display is None or not constant_time_compare(_fingerprint(display), match[2]):
+        return TokenCheck(display=None)
+    return TokenCheck(display=display)
+
+
+def _fingerprint(display: WallDisplay) -> str:
+    return salted_hmac("escalations.walls.pass", display.token_hash, algorithm="sha256").hexdigest()[:32]
 
 
 def wall_display_create(*, name: str, team: Team | None = None, created_by=None) -> tuple[WallDisplay, str]:

@@ -17,7 +17,9 @@ def deploy_check(tmp_path, **env):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"], cwd=settings.BASE_DIR, capture_output=True,
         text=True, env={**clean, "VAR_DIR": str(tmp_path), "DEBUG": "false",
-                        "SECRET_KEY": secrets.token_urlsafe(50), **env},
+                        "SECRET_KEY": secrets.token_urlsafe(50),
+                        # HTTPS=true refuses an http:// address (the wall's first URL carries a token).
+                        "DASHBOARD_BASE_URL": "https://console.example.com", **env},
     )
     return result.returncode, result.stdout + result.stderr
 

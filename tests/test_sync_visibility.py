@@ -113,7 +113,7 @@ def test_the_ticket_page_and_the_sync_health_line_say_so(odoo, client, lead):
     health = sync_health(now=timezone.now())
     assert health.invisible_tickets == len(hidden)
     _display, token = wall_display()
-    assert line in client.get(reverse("wall", args=[token])).content.decode()
+    assert line in client.get(reverse("wall", args=[token]), follow=True).content.decode()
 
 
 @flavours

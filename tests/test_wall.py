@@ -27,8 +27,19 @@ def synced(db):
     sync_state(last_success_at=timezone.now())
 
 
+SCREEN = reverse("wall-screen")
+
+
 def wall(token: str) -> str:
+    """The display's URL, as the admin shows it: the screen opens it once and is sent on to SCREEN."""
     return reverse("wall", args=[token])
+
+
+def open_screen(client, token: str, **params):
+    """Open the display's URL as a screen does: its token is traded for the pass, then the page."""
+    entered = client.get(wall(token), params)
+    assert entered.status_code == 302, entered.status_code
+    return client.get(entered["Location"])
 
 
 def live_version(response) -> str:
@@ -43,12 +54,13 @@ def test_a_valid_token_opens_the_queue_without_a_session(client, synced):
     escalation = escalated_ticket(left=-timedelta(minutes=5))
     display, token = wall_display(name="Support room")
 
-    response = client.get(wall(token))
+    response = open_screen(client, token)
 
     assert response.status_code == 200
     assert escalation.ticket.name in response.content.decode()
     assert "Support room" in response.content.decode()
-    assert not response.cookies  # no session, no CSRF cookie: the screen holds nothing but the URL
+    # No session, no CSRF cookie: the screen holds nothing but the display's pass.
+    assert set(response.cookies) == {"wall_display"}
     assert response["Cache-Control"] == "no-store"
     assert response["Referrer-Policy"] == "no-referrer"
 
@@ -57,7 +69,7 @@ def test_the_wall_has_no_form_no_csrf_token_and_no_customer_email(client, synced
     escalated_ticket(customer="Acme Corp")
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert "<form" not in html and "csrfmiddlewaretoken" not in html and "hx-post" not in html
     assert "Acme Corp" in html
@@ -67,6 +79,8 @@ def test_the_wall_has_no_form_no_csrf_token_and_no_customer_email(client, synced
 def test_the_wall_accepts_only_reads(client, synced):
     _, token = wall_display()
     assert client.post(wall(token)).status_code in (403, 405)  # CSRF refuses it first, or the view does
+    open_screen(client, token)
+    assert client.post(SCREEN).status_code in (403, 405)
 
 
 def test_a_revoked_token_says_so_plainly(client):
@@ -91,7 +105,7 @@ def test_a_renewed_display_no_longer_opens_with_its_old_url(client, synced):
     new = wall_display_renew(display=display)
 
     assert client.get(wall(old)).status_code == 404
-    assert client.get(wall(new)).status_code == 200
+    assert open_screen(client, new).status_code == 200
 
 
 def test_a_team_display_shows_only_its_team(client, synced):
@@ -100,7 +114,7 @@ def test_a_team_display_shows_only_its_team(client, synced):
     theirs = escalated_ticket(team=tech)
     _, token = wall_display(team=billing)
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert ours.ticket.name in html and theirs.ticket.name not in html
     assert "<h1>Billing</h1>" in html
@@ -110,7 +124,7 @@ def test_a_display_without_a_team_shows_every_team(client, synced):
     first, second = escalated_ticket(), escalated_ticket()
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert first.ticket.name in html and second.ticket.name in html
     assert "<h1>All teams</h1>" in html
@@ -125,7 +139,7 @@ def test_rows_come_most_urgent_first_with_ticking_times_and_counts(client, synce
     soon = escalated_ticket(left=timedelta(minutes=10))
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     positions = [html.index(e.ticket.name) for e in (overdue, soon, later)]
     assert positions == sorted(positions)
@@ -142,7 +156,7 @@ def test_more_escalations_than_rows_are_counted_not_dropped(client, synced, sett
         escalated_ticket()
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert html.count("data-row ") == 2
     assert 'data-hidden-rows="3"' in html
@@ -153,7 +167,7 @@ def test_a_stale_sync_is_a_visible_warning(client, settings):
     sync_state(last_success_at=timezone.now() - timedelta(minutes=4))
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert 'role="alert"' in html and "No sync with Odoo for a while" in html and "may be out of date" in html
 
@@ -162,20 +176,20 @@ def test_an_unreachable_odoo_is_a_visible_warning(client):
     sync_state(last_success_at=timezone.now(), last_error="Connection refused")
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     assert "Cannot reach Odoo" in html and "Connection refused" not in html  # no internals on the wall
 
 
 def test_a_fresh_sync_shows_no_warning(client, synced):
     _, token = wall_display()
-    assert 'role="alert"' not in client.get(wall(token)).content.decode()
+    assert 'role="alert"' not in open_screen(client, token).content.decode()
 
 
 def test_the_wall_never_creates_the_sync_state(client):
     SyncState.objects.all().delete()
     _, token = wall_display()
-    assert "Not synced with Odoo yet" in client.get(wall(token)).content.decode()
+    assert "Not synced with Odoo yet" in open_screen(client, token).content.decode()
     assert not SyncState.objects.exists()
 
 
@@ -185,9 +199,9 @@ def test_the_wall_never_creates_the_sync_state(client):
 def test_an_unchanged_poll_is_an_empty_204(client, synced):
     escalated_ticket()
     _, token = wall_display()
-    version = live_version(client.get(wall(token)))
+    version = live_version(open_screen(client, token))
 
-    response = client.get(wall(token), {"v": version}, headers=HTMX)
+    response = client.get(SCREEN, {"v": version}, headers=HTMX)
 
     assert response.status_code == 204
     assert response.content == b""
@@ -197,10 +211,10 @@ def test_an_unchanged_poll_is_an_empty_204(client, synced):
 def test_a_changed_queue_answers_the_fragment(client, synced):
     escalated_ticket()
     _, token = wall_display()
-    version = live_version(client.get(wall(token)))
+    version = live_version(open_screen(client, token))
     added = raised(escalated_ticket(left=-timedelta(minutes=1)))
 
-    response = client.get(wall(token), {"v": version}, headers=HTMX)
+    response = client.get(SCREEN, {"v": version}, headers=HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -214,20 +228,20 @@ def test_a_sync_going_stale_changes_the_version(client, settings):
     settings.WALL_STALE_AFTER_SECONDS = 180
     sync_state(last_success_at=timezone.now())
     _, token = wall_display()
-    version = live_version(client.get(wall(token)))
+    version = live_version(open_screen(client, token))
 
     with time_machine.travel(timezone.now() + timedelta(minutes=4)):
-        response = client.get(wall(token), {"v": version}, headers=HTMX)
+        response = client.get(SCREEN, {"v": version}, headers=HTMX)
 
     assert response.status_code == 200 and "may be out of date" in response.content.decode()
 
 
 def test_a_poll_after_revocation_ends_the_display_and_stops_polling(client, synced):
     display, token = wall_display()
-    version = live_version(client.get(wall(token)))
+    version = live_version(open_screen(client, token))
     display.revoke()
 
-    response = client.get(wall(token), {"v": version}, headers=HTMX)
+    response = client.get(SCREEN, {"v": version}, headers=HTMX)
 
     # 286: htmx swaps it (it would not swap a 403) and stops polling.
     assert response.status_code == 286
@@ -239,12 +253,12 @@ def test_last_seen_is_written_at_most_once_a_minute(client, synced):
     _, token = wall_display()
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        client.get(wall(token))
+        open_screen(client, token)
     with time_machine.travel(start + timedelta(seconds=30), tick=False):
-        client.get(wall(token), headers=HTMX)
+        client.get(SCREEN, headers=HTMX)
     assert WallDisplay.objects.get().last_seen_at == start
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
-        client.get(wall(token), headers=HTMX)
+        client.get(SCREEN, headers=HTMX)
     assert WallDisplay.objects.get().last_seen_at == start + timedelta(seconds=61)
 
 
@@ -262,22 +276,26 @@ def test_the_page_and_its_polls_cost_the_queries_the_readme_quotes(client, synce
     _, token = wall_display()
     start = start_of_a_minute()
 
-    # token, last seen (written at most once a minute), change stamp, sync health, the queue's counts, rows
+    # The token, traded for the pass.
+    with time_machine.travel(start, tick=False), django_assert_num_queries(1):
+        entered = client.get(wall(token))
+    # the pass's display, last seen (written at most once a minute), change stamp, sync health, the
+    # queue's counts, rows
     with time_machine.travel(start, tick=False), django_assert_num_queries(6):
-        version = live_version(client.get(wall(token)))
-    # Unchanged: the token and the change stamp, and nothing of the queue.
+        version = live_version(client.get(entered["Location"]))
+    # Unchanged: the pass's display and the change stamp, and nothing of the queue.
     with (time_machine.travel(start + timedelta(seconds=10), tick=False),
           django_assert_num_queries(2) as polled):
-        assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 204
+        assert client.get(SCREEN, {"v": version}, headers=HTMX).status_code == 204
     assert tables_read(polled.captured_queries) == {
-        "escalations_walldisplay", "escalations_team",  # the token
+        "escalations_walldisplay", "escalations_team",  # the pass's display
         "escalations_escalationevent", "escalations_odooaction", "escalations_syncstate",  # the stamp
     }
     raised(escalated_ticket(team=team))
     with time_machine.travel(start + timedelta(seconds=20), tick=False), django_assert_num_queries(5):
-        assert client.get(wall(token), {"v": version}, headers=HTMX).status_code == 200
+        assert client.get(SCREEN, {"v": version}, headers=HTMX).status_code == 200
     with time_machine.travel(start + timedelta(seconds=30), tick=False), django_assert_num_queries(5):
-        assert client.get(wall(token)).status_code == 200
+        assert client.get(SCREEN).status_code == 200
 
 
 def test_an_accept_a_display_rename_and_the_minute_each_end_the_204s(client, synced, lead):
@@ -287,10 +305,10 @@ def test_an_accept_a_display_rename_and_the_minute_each_end_the_204s(client, syn
 
     def poll(version, seconds):
         with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
-            return client.get(wall(token), {"v": version}, headers=HTMX)
+            return client.get(SCREEN, {"v": version}, headers=HTMX)
 
     with time_machine.travel(start, tick=False):
-        version = live_version(client.get(wall(token)))
+        version = live_version(open_screen(client, token))
     assert poll(version, 5).status_code == 204
 
     escalation_accept(escalation=escalation, user=lead)
@@ -321,7 +339,7 @@ def test_not_accepted_comes_before_accepted_at_the_same_urgency(client, synced, 
     no_sla = escalated_ticket(left=None)
     _, token = wall_display()
 
-    html = client.get(wall(token)).content.decode()
+    html = open_screen(client, token).content.decode()
 
     expected = [breached_waiting, breached_long_ago_taken, breached_taken, at_risk_waiting, at_risk_taken,
                 on_track_waiting, on_track_taken, no_sla]
@@ -333,7 +351,7 @@ def test_not_accepted_comes_before_accepted_at_the_same_urgency(client, synced, 
                                            ("x", 15), ("²", 15)])
 def test_a_screen_may_ask_for_another_page_interval(client, synced, asked, shown):
     _, token = wall_display()
-    html = client.get(wall(token), {"page_seconds": asked}).content.decode()
+    html = open_screen(client, token, page_seconds=asked).content.decode()
     assert f'data-page-seconds="{shown}"' in html
 
 
@@ -351,4 +369,4 @@ def test_the_demo_wall_gets_a_fresh_url_at_each_start(client, synced):
 
     assert WallDisplay.objects.filter(name="Demo wall").count() == 1
     assert client.get(wall(first)).status_code == 404
-    assert client.get(wall(second)).status_code == 200
+    assert open_screen(client, second).status_code == 200

@@ -92,3 +92,28 @@ def test_the_new_url_action_shows_a_working_url_once_and_ends_the_old_one(admin_
     new = url.rstrip("/").rsplit("/", 1)[1]
     assert WallDisplay.objects.for_token(new) == display  # active again, with a new token
     assert WallDisplay.objects.with_token(old) is None
+
+
+def all_cookies(*responses) -> str:
+    return "\n".join(morsel.OutputString() for r in responses for morsel in r.cookies.values())
+
+
+@pytest.mark.parametrize("how", ["create", "renew"])
+def test_the_url_shown_once_travels_in_no_cookie(admin_client, how):
+    """Django keeps messages in a signed but readable cookie by default: this one waits in the session,
+    on the server, and the browser gets only the page that shows it."""
+    if how == "create":
+        saved = admin_client.post(ADD, {"name": "North wall", "team": ""})
+    else:
+        display, _ = wall_display()
+        saved = admin_client.post(CHANGELIST, {"action": "renew_tokens", "_selected_action": [display.pk]})
+    assert saved.status_code == 302
+
+    shown = admin_client.get(saved["Location"])
+
+    (url,) = wall_urls(shown.content.decode())
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert "messages" not in saved.cookies and "messages" not in shown.cookies
+    assert token not in all_cookies(saved, shown)
+    # Once: the next page has neither the URL nor a message.
+    assert wall_urls(admin_client.get(CHANGELIST).content.decode()) == []

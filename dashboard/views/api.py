@@ -4,7 +4,8 @@ Two ways in:
 - a wall display's token, as `Authorization: Bearer <token>` (or `?token=` for tools that cannot set
   a header); it sees its display's team only, like the display itself;
 - a logged-in user's session; every team, or one with `?team=<id>`.
-No credentials: 401; an unknown token: 401; a revoked one: 403; always JSON. The version is the ETag,
+No credentials: 401; an unknown token: 401; a revoked one: 403; too many unknown tokens from the
+address (dashboard.token_guesses): 429, even for a right one; always JSON. The version is the ETag,
 so a tool that sends If-None-Match gets a bodiless 304 while nothing changed: from the queue's change
 stamp, before the queue is read (with a token, two queries: the token and the stamp).
 """
@@ -19,6 +20,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from dashboard.feed import feed_version, queue_feed
+from dashboard.token_guesses import retry_after_seconds, token_guess_failed, token_guesses_exceeded
 from escalations.models import Team
 from escalations.queue import change_stamp, escalation_queue
 from escalations.sync.health import sync_health
@@ -65,7 +67,12 @@ def _feed_scope(request) -> FeedScope:
     """Who asks, and which teams they may see; FeedError when nobody or a revoked display asks."""
     token = _token(request)
     if token:
+        if token_guesses_exceeded(request):
+            raise FeedError(429, "too_many_wrong_tokens",
+                            "Too many wrong display tokens from this address; try again later.")
         check = wall_display_check(token=token)
+        if check.display is None:
+            token_guess_failed(request)
         if check.revoked:
             raise FeedError(403, "revoked", "This display token was revoked.")
         if not check.active:
@@ -114,6 +121,8 @@ def _error(exc: FeedError) -> JsonResponse:
     response = JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
     if exc.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="queue"'
+    if exc.status == 429:
+        response["Retry-After"] = str(retry_after_seconds())
     response["Cache-Control"] = "no-store"
     return response
 

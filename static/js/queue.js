@@ -37,6 +37,16 @@ document.addEventListener("htmx:afterSwap", function (event) {
   });
 })();
 
+// No poll while the lead has a row's form open or rows picked: the new rows would wipe what they are
+// typing or picking. (Here, not as an hx-trigger filter: htmx evaluates those as code, which the
+// content security policy forbids.) A poll has no triggering event; the bulk action's refresh
+// ("queue-changed") and filters go ahead.
+document.addEventListener("htmx:confirm", function (event) {
+  var detail = event.detail || {};
+  if (!detail.elt || detail.elt.id !== "queue-body" || detail.triggeringEvent) return;
+  if (document.querySelector("#queue-body .row-form, .pick:checked")) event.preventDefault();
+});
+
 // A poll sent just before the lead opened a row's form or picked a row may answer after it: its new rows
 // would wipe the open form (what the lead was typing) or the picks. Drop that answer; the next poll,
 // once the form is closed, still carries the old stamp and brings the change.

@@ -5,6 +5,9 @@ For any page of the app (the wall, the dashboard):
 - `page`: a fresh context and page per test, so cookies and storage never leak between tests; its
   size comes from `browser_context_args`, which a test module may override (a wall is a 1080p TV);
   an uncaught JavaScript error in the page fails the test;
+- every context, `page`'s or one a test opens with `browser.new_context()`, reports each
+  `securitypolicyviolation` its pages fire: any refusal by the content security policy (an inline
+  style, an eval, a script from elsewhere) fails the test that caused it;
 - `screenshot(page, "name")`: saves var/artifacts/name.png (tests.artifacts) for a person to look at.
 
 The server is pytest-django's `live_server`. It runs in a thread with its own database connection,
@@ -36,6 +39,34 @@ TIMEOUT_MS = 10_000
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+# Runs in every page before its own scripts; the binding hands each violation to Python at once, so
+# that one fired just before a navigation or a context's close is not lost with the page.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolation([e.effectiveDirective, e.blockedURI || "inline", e.sourceFile + ":" + e.lineNumber,
+                         e.sample].join(" "));
+}, true);
+"""
+CSP_VIOLATIONS: list[str] = []
+
+
+class PolicyWatchedBrowser:
+    """The browser, whose every new context reports content security policy violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.expose_binding("__cspViolation", lambda source, text: CSP_VIOLATIONS.append(
+            f"{source['frame'].url}: {text}"))
+        context.add_init_script(REPORT_VIOLATIONS)
+        return context
+
+
 @pytest.fixture(scope="session")
 def browser():
     # Fail, not skip: a missing browser must not turn the browser tests green (make test installs it).
@@ -45,8 +76,17 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
+        yield PolicyWatchedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_policy_violation():
+    """Fails the test if a page it drove broke the content security policy (set up before `page`, so
+    checked after its context is closed)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, f"Content-Security-Policy violations: {CSP_VIOLATIONS}"
 
 
 @pytest.fixture

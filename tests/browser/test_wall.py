@@ -1,5 +1,6 @@
-"""The wall display in Chromium: it opens with a token, its countdowns tick, it follows the database
-without a reload, it ends on a revoked token, and it rides out a lost connection."""
+"""The wall display in Chromium: it opens with a token, which then leaves the URL, its countdowns tick,
+it follows the database without a reload, it ends on a revoked token, and it rides out a lost
+connection."""
 
 from __future__ import annotations
 
@@ -79,6 +80,26 @@ def support_room(db):
 def open_wall(page, live_server, token):
     page.goto(live_server.url + reverse("wall", args=[token]))
     expect(page.locator("[data-row]").first).to_be_visible()
+    assert page.url == live_server.url + reverse("wall-screen")  # the token is gone from the address
+
+
+def test_after_the_first_load_no_request_carries_the_token(page, live_server, support_room, fast_polls):
+    display, token = wall_display()
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
+
+    open_wall(page, live_server, token)
+    page.wait_for_timeout(POLL * 2500)
+
+    polls = [url for url in sent if "/wall/" in url][1:]
+    assert len(polls) >= 2 and all(url.startswith(live_server.url + "/wall/?") for url in polls[1:])
+    assert [url for url in sent[1:] if token in url] == []
+    assert [c["name"] for c in page.context.cookies()] == ["wall_display"]  # no session, no CSRF cookie
+    (cookie,) = page.context.cookies()
+    assert (cookie["name"], cookie["path"], cookie["httpOnly"], cookie["sameSite"]) == (
+        "wall_display", "/wall/", True, "Lax")
+    assert token not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""  # HttpOnly: no script on the page reads it
 
 
 def test_the_wall_opens_with_a_token_and_its_countdowns_tick(page, live_server, support_room, fast_polls,
