@@ -162,7 +162,7 @@ def test_the_email_as_received_has_both_parts_the_facts_the_time_left_and_both_l
     message = received.message
     assert received.rcpt_tos == ["lead@example.com"]
     # Django 5.2 folds an encoded subject onto a continuation line; the parser keeps the fold's space.
-    assert message["Subject"].strip() == "[Escalated L1] HD-1042 Printer on fire — at risk, 43 min left"
+    assert message["Subject"].strip() == "Escalated to L1: HD-1042 Printer on fire — SLA at risk, 43 min left"
     assert message["To"] == "lead@example.com"
     assert "escalations@localhost" in message["From"]
     assert message["X-Escalation-Notice"] == str(lead_notice.pk)
@@ -196,7 +196,8 @@ def test_a_breached_sla_says_so_in_the_subject(smtp, ticket):
     notice = Notice.objects.get(email=ONCALL)
     notice_send(notice_id=notice.pk, now=T0 + timedelta(hours=1))
     [received] = smtp.mailbox.received
-    assert received.message["Subject"].strip() == "[Escalated L1] HD-1042 Printer on fire — SLA breached"
+    assert received.message["Subject"].strip() == (
+        "Escalated to L1: HD-1042 Printer on fire — SLA breached 15 min ago")
     assert "overdue by 15 min" in received.part("plain")
 
 
@@ -340,7 +341,8 @@ def test_an_unaccepted_escalation_gets_one_reminder_after_the_timeout_except_for
         assert notice_create_reminders() == 0  # once per escalation, level and person
 
     [received] = smtp.mailbox.to("lead@example.com")
-    assert received.message["Subject"].strip().startswith("[Reminder L1] HD-1042 Printer on fire")
+    assert received.message["Subject"].strip() == (
+        "Not accepted at L1 after 21 min: HD-1042 Printer on fire — SLA at risk, 24 min left")
     assert "still waiting for someone at L1 Team lead to accept it" in received.part("plain")
     assert smtp.mailbox.to("agent@example.com") == []
 

@@ -45,7 +45,7 @@ def test_a_worker_sends_the_notices_once_the_escalation_commits(ticket, smtp_ser
 
     assert wait_for(all_sent, timeout=60), list(Notice.objects.values_list("email", "state", "last_error"))
     assert sorted(r.rcpt_tos[0] for r in received) == ["lead@example.com", ONCALL]
-    assert all(r.message["Subject"].strip().startswith("[Escalated L1] HD-1042") for r in received)
+    assert all(r.message["Subject"].strip().startswith("Escalated to L1: HD-1042") for r in received)
     assert set(Notice.objects.values_list("attempts", flat=True)) == {1}
 
 

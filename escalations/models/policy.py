@@ -1,5 +1,5 @@
 """Escalation policies: per team, which triggers raise an escalation and the ordered levels it climbs;
-and each person's Profile (their Odoo user, the teams they lead).
+and each person's Profile (their Odoo user, the teams they lead, their notice settings).
 
 Set up in the Django admin. The delays of triggers and levels (`no_update_after`, `unassigned_after`,
 `accept_within`, `remind_after`) are DurationFields so that the engine compares them with timestamps
@@ -33,6 +33,18 @@ class Profile(models.Model):
     # Escalations to a level a person is on always reach them; reminders they may turn off.
     reminders_opt_out = models.BooleanField(
         "no reminders", default=False, help_text="do not send me reminders about unaccepted escalations"
+    )
+    # -- notice settings, which each person changes on /settings/notices/ (escalations.notices) --
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="the zone of the quiet hours; empty: the console's TIME_ZONE"
+    )
+    quiet_from = models.TimeField(
+        null=True, blank=True, help_text="from this time: no reminders, notices held but for the top level"
+    )
+    quiet_to = models.TimeField(null=True, blank=True, help_text="until this time (the next day if earlier)")
+    deadline_reminders = models.CharField(
+        max_length=40, blank=True, help_text="remind me when these shares of the SLA window are left, "
+        "e.g. 50,10; none: no reminders; empty: the console's default (NOTICE_REMINDERS)",
     )
 
     def __str__(self):

@@ -2,7 +2,8 @@
 
 The SLA's time left is read when the email is sent, not when the notice was created, so a notice
 sent after retries tells the time left then. Templates: templates/emails/escalation-subject.txt,
--body-text.txt and -body-html.html.
+-body-text.txt and -body-html.html; the subject's words come from escalations.notices.words. Every
+email links to the person's notice settings.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from escalations.models import EndReason, Notice, SyncState, Ticket, Trigger
@@ -20,12 +20,17 @@ from escalations.models.policy import PRIORITIES
 from escalations.odoo.links import ticket_url
 from escalations.sla import AT_RISK, BREACHED, NO_SLA, ON_TRACK, PAUSED, REACHED, ticket_sla
 
+from .links import notice_settings_url, ticket_dashboard_url
+from .stale import percent_of_occasion
+from .words import notice_news, ticket_reference
+
 RECENT_EVENTS = 5
-SLA_WORDS = {ON_TRACK: "on track", AT_RISK: "at risk", BREACHED: "SLA breached", REACHED: "SLA met",
-             PAUSED: "SLA paused", NO_SLA: "no SLA"}
-SUBJECT_TAGS = {Notice.Kind.ESCALATED: "Escalated", Notice.Kind.MOVED_UP: "Moved up",
-                Notice.Kind.ACCEPTED: "Accepted", Notice.Kind.DE_ESCALATED: "De-escalated",
-                Notice.Kind.REMINDER: "Reminder"}
+# Whole words, each naming the SLA once: the box heading is this alone (it said "SLA · SLA breached").
+SLA_WORDS = {ON_TRACK: "SLA on track", AT_RISK: "SLA at risk", BREACHED: "SLA breached", REACHED: "SLA met",
+             PAUSED: "SLA paused", NO_SLA: "No SLA"}
+TAGS = {Notice.Kind.ESCALATED: "Escalated", Notice.Kind.MOVED_UP: "Moved up",
+        Notice.Kind.ACCEPTED: "Accepted", Notice.Kind.DE_ESCALATED: "De-escalated",
+        Notice.Kind.REMINDER: "Reminder", Notice.Kind.DEADLINE: "Deadline reminder"}
 RULE_WORDS = {**dict(Trigger.choices), **dict(EndReason.choices)}
 FACT_LABELS = {
     "deadline": "SLA deadline", "at_risk_at": "At risk since", "seconds_left": "Time left when raised",
@@ -33,11 +38,6 @@ FACT_LABELS = {
     "created_at": "Created", "seconds_unassigned": "Unassigned for", "tag": "Tag",
     "reopened_at": "Reopened", "from_stage": "Reopened from", "stage": "Now in stage", "reason": "Reason",
 }
-
-
-def ticket_dashboard_url(*, ticket_id: int) -> str:
-    """The ticket's page in the console; the one place that spells its path."""
-    return settings.DASHBOARD_BASE_URL.rstrip("/") + reverse("ticket", args=[ticket_id])
 
 
 def duration_words(delta: timedelta | None) -> str:
@@ -94,6 +94,9 @@ def _headline(notice: Notice) -> str:
         return f"{who} accepted this escalation at {level}."
     if notice.kind == Notice.Kind.DE_ESCALATED:
         return f"{who} de-escalated this ticket."
+    if notice.kind == Notice.Kind.DEADLINE:
+        return (f"{percent_of_occasion(notice.occasion)} % of this ticket's SLA window is left, and it is "
+                f"escalated to {level}.")
     return f"This escalation is still waiting for someone at {level} to accept it."
 
 
@@ -128,10 +131,12 @@ def notice_context(*, notice: Notice, now: datetime) -> dict:
     ticket = escalation.ticket
     sla = ticket_sla(ticket=ticket, now=now)
     reason = (notice.event.reason if notice.event else "") or ""
+    news, tail = notice_news(notice, now=now)
     return {
-        "notice": notice, "kind": notice.kind, "tag": SUBJECT_TAGS[notice.kind], "level": notice.level,
+        "notice": notice, "kind": notice.kind, "tag": TAGS[notice.kind], "level": notice.level,
+        "news": news, "news_tail": tail,
         "headline": _headline(notice), "reason": reason, "escalation": escalation, "ticket": ticket,
-        "reference": ticket.reference or f"#{ticket.odoo_id}", "customer": _customer(ticket),
+        "reference": ticket_reference(ticket), "customer": _customer(ticket),
         "team": ticket.team.name if ticket.team else "No team",
         "assignee": ticket.assignee.name if ticket.assignee else "Unassigned",
         "priority": dict(PRIORITIES).get(ticket.priority, ticket.priority),
@@ -144,6 +149,7 @@ def notice_context(*, notice: Notice, now: datetime) -> dict:
         "events": _events(notice), "now": now,
         "dashboard_url": ticket_dashboard_url(ticket_id=ticket.odoo_id),
         "odoo_url": ticket_url(ticket.odoo_id, server_version=SyncState.load().server_version),
+        "settings_url": notice_settings_url(),
     }
 
 
@@ -153,6 +159,10 @@ def notice_message(*, notice: Notice, now: datetime) -> EmailMultiAlternatives:
     subject = " ".join(render_to_string("emails/escalation-subject.txt", context).split())
     text = render_to_string("emails/escalation-body-text.txt", context)
     html = render_to_string("emails/escalation-body-html.html", context)
+    return email_message(notice=notice, subject=subject, text=text, html=html)
+
+
+def email_message(*, notice: Notice, subject: str, text: str, html: str) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notice.email],
         headers={"X-Escalation-Notice": str(notice.pk), "Auto-Submitted": "auto-generated"},

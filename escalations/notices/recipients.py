@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 
 from escalations.models import EscalationEvent, EscalationLevel, Notice
 
 logger = logging.getLogger(__name__)
 
+User = get_user_model()
 Kind = Notice.Kind
 EventKind = EscalationEvent.Kind
 
@@ -23,7 +26,8 @@ class Recipient:
 
 
 def level_recipients(*, level: EscalationLevel) -> list[Recipient]:
-    """The level's notice recipients: its users' emails, then its extra addresses; each address once.
+    """The level's notice recipients: its members and the users it notifies, then its extra
+    addresses; each address once, so a person listed twice gets one email.
 
     Blank or malformed addresses are left out with a log line: one typo must not stop the others.
     """
@@ -42,7 +46,10 @@ def level_recipients(*, level: EscalationLevel) -> list[Recipient]:
             return
         recipients.setdefault(email, Recipient(email=email, user_id=user_id))
 
-    for user in level.notify_users.filter(is_active=True).order_by("pk"):
+    # The people who take escalations at the level are told about them, whether or not the policy
+    # also lists them to notify; one query for both lists.
+    users = User.objects.filter(Q(escalation_levels=level) | Q(notified_levels=level), is_active=True)
+    for user in users.distinct().order_by("pk"):
         add(user.email, user.pk, f"user {user.get_username()}")
     for line in level.notify_emails.splitlines():
         add(line, None, "notify_emails")

@@ -17,7 +17,9 @@ from escalations.backoff import capped_backoff
 from escalations.enqueue import SEND_NOTICE, enqueue
 from escalations.models import Notice
 
+from .digest_email import digest_message
 from .email import notice_message
+from .stale import notice_stale_reason
 
 logger = logging.getLogger(__name__)
 
@@ -61,27 +63,18 @@ def notice_send(*, notice_id: int, now: datetime | None = None) -> SendOutcome:
         "escalation__ticket__team", "escalation__ticket__assignee", "escalation__ticket__customer",
         "escalation__ticket__stage", "escalation__level", "event__actor", "level",
     ).get(pk=notice_id)
-    stale = _no_longer_needed(notice)
+    stale = notice_stale_reason(notice, now=now)
     if stale:
         return _record(notice, state=State.FAILED, now=now, error=stale)
-    message = notice_message(notice=notice, now=now)
+    if notice.kind == Kind.DIGEST:
+        message = digest_message(notice=notice, now=now)
+    else:
+        message = notice_message(notice=notice, now=now)
     try:
         _deliver(message)
     except SendError as exc:
         return _record_failure(notice, exc, now=now)
     return _record(notice, state=State.SENT, now=now, subject=message.subject)
-
-
-def _no_longer_needed(notice: Notice) -> str:
-    # A reminder asks someone to accept: pointless once someone did, or the escalation ended.
-    if notice.kind != Kind.REMINDER:
-        return ""
-    escalation = notice.escalation
-    if escalation.ended_at is not None:
-        return "Not sent: the escalation ended before the reminder went out."
-    if escalation.accepted_at is not None or escalation.level_id != notice.level_id:
-        return "Not sent: the escalation was accepted or moved before the reminder went out."
-    return ""
 
 
 def _deliver(message) -> None:
@@ -159,9 +152,11 @@ def notice_sweep(*, now: datetime | None = None) -> list[int]:
     Notice.objects.filter(state=State.INFLIGHT, claimed_at__lt=stuck).update(
         state=State.AWAITING_RETRY, next_attempt_at=now, last_error="The last attempt never finished."
     )
+    # A held notice released to go alone became pending at its release, not at its creation.
+    pending_since = Q(release_at__isnull=True) | Q(release_at__lte=late)
     due = Notice.objects.filter(
         Q(state=State.AWAITING_RETRY, next_attempt_at__lte=late)
         | Q(state=State.AWAITING_RETRY, next_attempt_at=now)
-        | Q(state=State.PENDING, created_at__lte=late)
+        | (Q(state=State.PENDING, created_at__lte=late) & pending_since)
     )
     return list(due.order_by("pk").values_list("pk", flat=True))
