@@ -18,7 +18,7 @@ from django.utils import timezone
 from dashboard.access import mark_actable
 from dashboard.forms import QueueFilterForm
 from dashboard.views.action_forms import agent_choices
-from escalations.models import SyncState
+from escalations.models import EscalationPolicy, SyncState
 from escalations.queue import SLA_STATES, at_risk_not_escalated, change_stamp, escalation_queue
 
 PAGE_SIZE = 50
@@ -52,6 +52,10 @@ def queue(request):
         "page": Paginator(range(queue.total), PAGE_SIZE).get_page(page_number),
         "poll_url": f"{request.path}?{urlencode({**params, 'page': page_number, 'since': stamp})}",
         "poll_seconds": settings.QUEUE_POLL_SECONDS, "partial": partial,
+        # The first run: no escalation can exist without a policy, so only an empty queue asks whether
+        # any team has one (one query); the page then says so (templates/dashboard/partials/first_run.html).
+        "first_run": not partial and tab == "escalated" and not queue.counts["total"]
+        and not EscalationPolicy.objects.exists(),
         # The bulk bar, for a lead who may act on some row (its picker: every agent who can be assigned).
         "bulk_agents": [] if partial or not any(row.can_act for row in queue.rows)
         else agent_choices("", team_id=None, limit=BULK_AGENT_CHOICES),
