@@ -136,6 +136,8 @@ def _tag_names(state, ticket_id) -> set[str]:
     return {row["name"] for row in state.call(SyncState.load().schema["tag_model"], "read", [ids, ["name"]])}
 
 
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("enterprise", 19)], indirect=True,
+                         ids=["jsonrpc", "json2"])
 def test_the_engines_markers_reach_odoo_and_follow_the_escalation(odoo):
     sync_odoo(full=True)
     ticket = a_ticket()

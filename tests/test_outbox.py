@@ -17,9 +17,12 @@ from tests.outbox_helpers import drain, free_agent, notes, odoo_ticket
 pytestmark = pytest.mark.django_db
 State = OdooAction.State
 LATER = timedelta(hours=1)
+# The delivery rules over JSON-RPC (Odoo 17) and JSON-2 (Odoo 19).
+BOTH_PROTOCOLS = pytest.mark.parametrize("simulator", [("enterprise", 17), ("enterprise", 19)], indirect=True,
+                                         ids=["jsonrpc", "json2"])
 
 
-
+@BOTH_PROTOCOLS
 def test_odoo_down_keeps_actions_waiting_then_applies_them_once_each_in_order(odoo, ticket, team_lead):
     other = free_agent(ticket.assignee, team_lead.profile.agent)
     odoo.faults.set("refuse")
@@ -50,6 +53,7 @@ def test_retries_back_off_exponentially_up_to_a_cap(settings):
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 5, 9)] == [5, 10, 20, 40, 60, 60]
 
 
+@BOTH_PROTOCOLS
 def test_a_timeout_after_odoo_posted_the_note_does_not_post_it_twice(odoo, settings, ticket, team_lead):
     settings.ODOO_TIMEOUT = 1
     execute = odoo.state.execute
@@ -71,6 +75,7 @@ def test_a_timeout_after_odoo_posted_the_note_does_not_post_it_twice(odoo, setti
     assert action.attempts == 2 and action.odoo_message_id
 
 
+@BOTH_PROTOCOLS
 @pytest.mark.parametrize("break_odoo, reason", [
     (lambda sim, t: sim.state.forbid("console@example.com", "helpdesk.ticket"), "may not change this ticket"),
     (lambda sim, t: sim.state.delete_ticket(t.odoo_id), "no longer exists in Odoo"),

@@ -15,13 +15,15 @@ from escalations.odoo.values import odoo_datetime
 from escalations.sync import store as sync_store
 from escalations.sync.pages import PageReader
 from escalations.sync.run import sync_odoo
-from tests.conftest import API_KEY, FLAVOURS
+from tests.conftest import API_KEY, FLAVOURS, JSON2_FLAVOURS
 
 pytestmark = pytest.mark.django_db
 
 # The incremental-sync behaviours, on Enterprise and on both OCA designs (16: SLA on the ticket;
 # 17/18: per-ticket SLA records).
 BOTH_FLAVOURS = [("enterprise", 17), ("oca", 16), ("oca", 18)]
+# ... and over JSON-2, on Odoo 19 (the page reader's two threads share the client there too).
+WITH_JSON2 = [*BOTH_FLAVOURS, ("oca", 19)]
 
 
 def odoo_tickets(state, domain=(), fields=None):
@@ -35,7 +37,8 @@ def write(state, ticket_ids, values):
     state.call("helpdesk.ticket", "write", [list(ticket_ids), values])
 
 
-@pytest.mark.parametrize("simulator", FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", FLAVOURS + JSON2_FLAVOURS, indirect=True,
+                         ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_first_full_sync_mirrors_every_ticket_of_each_flavour(odoo):
     result = sync_odoo(full=True)
 
@@ -50,7 +53,8 @@ def test_first_full_sync_mirrors_every_ticket_of_each_flavour(odoo):
     assert SlaStatus.objects.exists()
 
 
-@pytest.mark.parametrize("simulator", FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", FLAVOURS + JSON2_FLAVOURS, indirect=True,
+                         ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_mirrored_ticket_matches_odoo_field_by_field(odoo):
     sync_odoo(full=True)
     ref_field = "ticket_ref" if odoo.state.flavour == "enterprise" else "number"
@@ -85,7 +89,7 @@ def test_empty_many2one_fields_become_none(odoo):
     assert ticket.customer_name == ""
 
 
-@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", WITH_JSON2, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_incremental_sync_reads_only_what_changed(odoo, settings):
     settings.SYNC_OVERLAP_SECONDS = 0
     sync_odoo(full=True)
@@ -126,16 +130,17 @@ def test_incremental_rpc_calls_grow_with_changes_not_with_total(settings):
         finally:
             server.stop()
     assert counts[60] == counts[300]
-    # 4 to log in (the last checks that the user is internal), 4 small models, 1 deletion check, then
-    # per page of changes a ticket read and an SLA read. Nothing changed: one look. 5 changes: one
-    # short page. 25 written in one transaction share one write_date: a first full page inside that
-    # second, then the second alone by id (10, 10, 5), then one look past it.
-    base = 4 + 4 + 1
+    # 5 to log in (a look for JSON-2, which Odoo 17 lacks, then odoorpc's three; the last checks that
+    # the user is internal), 4 small models, 1 deletion check, then per page of changes a ticket read
+    # and an SLA read. Nothing changed: one look. 5 changes: one short page. 25 written in one
+    # transaction share one write_date: a first full page inside that second, then the second alone by
+    # id (10, 10, 5), then one look past it.
+    base = 5 + 4 + 1
     expected = [base + 1, base + 2, base + 2 + 3 * 2 + 1]
     assert counts[60] == expected
 
 
-@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", WITH_JSON2, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_fifty_tickets_written_in_the_same_second_across_a_page_boundary(odoo, settings):
     settings.SYNC_OVERLAP_SECONDS = 0
     settings.SYNC_PAGE_SIZE = 20
@@ -189,7 +194,7 @@ def test_archived_ticket_is_detected_and_leaves_the_open_list(odoo):
     assert not Ticket.objects.open().filter(odoo_id=target).exists()
 
 
-@pytest.mark.parametrize("simulator", BOTH_FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", WITH_JSON2, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_deleted_ticket_is_detected_by_incremental_and_full_sync(odoo):
     sync_odoo(full=True)
     first, second = odoo_tickets(odoo.state)[:2]
@@ -214,6 +219,8 @@ def test_mirror_keeps_deadlines_so_breached_follows_the_clock_not_odoo_flags(odo
     assert sla_state(ticket.sla_deadline, now=ticket.sla_deadline + timedelta(seconds=1)) == BREACHED
 
 
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("enterprise", 19)], indirect=True,
+                         ids=["jsonrpc", "json2"])
 def test_sync_that_fails_half_way_keeps_a_consistent_cursor_and_resumes(odoo, settings, monkeypatch):
     # Pages of 5: more pages than the reader reads ahead, so that it still has some to read when Odoo
     # goes down.
@@ -264,6 +271,8 @@ def test_a_page_write_that_fails_stops_the_reading_thread(odoo, settings, monkey
     assert Ticket.objects.count() == 0
 
 
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("enterprise", 19)], indirect=True,
+                         ids=["jsonrpc", "json2"])
 def test_no_log_line_of_a_sync_contains_the_api_key(odoo, caplog):
     # Even if someone turns odoorpc's own loggers up to DEBUG, where 0.10.1 prints the key.
     logging.getLogger("odoorpc").setLevel(logging.DEBUG)
@@ -295,7 +304,7 @@ def test_sync_command_prints_a_summary_and_json(odoo, capsys):
 @pytest.mark.parametrize(
     "simulator, expected",
     [(("enterprise", 17), "/web#id={id}&model=helpdesk.ticket&view_type=form"),
-     (("oca", 18), "/odoo/helpdesk.ticket/{id}")],
+     (("oca", 18), "/odoo/helpdesk.ticket/{id}"), (("enterprise", 19), "/odoo/helpdesk.ticket/{id}")],
     indirect=["simulator"],
 )
 def test_ticket_link_uses_the_form_the_server_version_understands(odoo, expected):

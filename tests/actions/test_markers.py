@@ -11,7 +11,7 @@ from escalations.actions import action_accept, action_deescalate, action_escalat
 from escalations.models import Escalation, OdooAction, SyncState, Ticket
 from escalations.outbox.send import outbox_send
 from escalations.sync.run import sync_odoo
-from tests.conftest import FLAVOURS
+from tests.conftest import FLAVOURS, JSON2_FLAVOURS
 from tests.factories import EscalationPolicyFactory
 from tests.outbox_helpers import a_ticket, drain, free_agent, make_lead, notes, odoo_ticket
 
@@ -51,7 +51,8 @@ def set_in_odoo(odoo, ticket, values):
     odoo.state.call("helpdesk.ticket", "write", [[ticket.odoo_id], values])
 
 
-@pytest.mark.parametrize("simulator", FLAVOURS, indirect=True, ids=lambda fv: f"{fv[0]}-{fv[1]}")
+@pytest.mark.parametrize("simulator", FLAVOURS + JSON2_FLAVOURS, indirect=True,
+                         ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_the_marker_follows_the_escalation_by_hand_on_each_helpdesk(odoo, lead):
     sync_odoo(full=True)
     ticket = a_ticket()
@@ -108,6 +109,8 @@ def test_a_tag_whose_name_only_matches_as_a_wildcard_is_not_taken(odoo, ticket, 
     assert lookalike not in odoo_ticket(odoo.state, ticket.odoo_id, ["tag_ids"])["tag_ids"]
 
 
+@pytest.mark.parametrize("simulator", [("enterprise", 17), ("oca", 19)], indirect=True,
+                         ids=lambda fv: f"{fv[0]}-{fv[1]}")
 def test_a_timeout_after_odoo_created_the_tag_does_not_create_it_twice(odoo, settings, ticket, team_lead,
                                                                       marked):
     settings.ODOO_TIMEOUT = 1

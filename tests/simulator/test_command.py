@@ -65,3 +65,26 @@ def test_command_serves_prints_a_key_and_saves_state_on_ctrl_c(tmp_path):
     assert proc.returncode == 0, output
     assert "generated API key: " in output and "16.0" in output
     assert json.loads(state_file.read_text())["flavour"] == "oca"
+
+
+def test_command_serves_odoo_19_with_the_deprecated_services_switched_off():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "odoo_simulator", "--port", str(port), "--odoo-version", "19",
+         "--no-deprecated-rpc", "--tickets", "5", "--api-key", "k-19"],
+        cwd=ROOT, env=os.environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        status = wait_for(f"http://127.0.0.1:{port}/__simulator__/status", proc)
+        assert (status["version"], status["deprecated_rpc"]["enabled"]) == (19, False)
+        version = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/web/version", timeout=5))
+        assert version["version"] == "19.0+e"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, output
+    refused = subprocess.run(
+        [sys.executable, "manage.py", "odoo_simulator", "--odoo-version", "18", "--no-deprecated-rpc"],
+        cwd=ROOT, env=os.environ, capture_output=True, text=True,
+    )
+    assert refused.returncode != 0 and "--no-deprecated-rpc needs --odoo-version 19" in refused.stderr

@@ -1,4 +1,4 @@
-"""Edition and version profiles: model names, field names, and what changed between 16, 17 and 18."""
+"""Edition and version profiles: model names, field names, and what changed between 16, 17, 18 and 19."""
 
 import json
 import urllib.error
@@ -9,7 +9,8 @@ import pytest
 
 from .conftest import connect, kw
 
-PROFILES = [("enterprise", 16), ("enterprise", 17), ("enterprise", 18), ("oca", 16), ("oca", 17), ("oca", 18)]
+PROFILES = [("enterprise", 16), ("enterprise", 17), ("enterprise", 18), ("enterprise", 19), ("oca", 16),
+            ("oca", 17), ("oca", 18), ("oca", 19)]
 
 
 @pytest.mark.parametrize("flavour,version", PROFILES)
@@ -44,9 +45,13 @@ def test_profile_version_and_models(make_server, flavour, version):
         assert fields["sla_deadline"]["store"] == (version == 16)
         assert ("ticket_sla_ids" in fields) == (version >= 17)
         assert ("helpdesk.ticket.sla" in odoo.env) == (version >= 17)
+    stage_model = "helpdesk.stage" if flavour == "enterprise" else "helpdesk.ticket.stage"
+    stage_fields = odoo.execute(stage_model, "fields_get")
+    # Enterprise 19 stages gain a colour and a rotting threshold.
+    assert ("rotting_threshold_days" in stage_fields) == (flavour == "enterprise" and version >= 19)
 
 
-@pytest.mark.parametrize("version", [16, 17, 18])
+@pytest.mark.parametrize("version", [16, 17, 18, 19])
 def test_name_get_only_before_18(make_server, version):
     odoo = connect(make_server(version=version, tickets=5))
     tid = odoo.env["helpdesk.ticket"].search([], limit=1)[0]
@@ -159,7 +164,7 @@ def test_properties_and_kanban_state_as_each_package_has_them(make_server, flavo
     others = [s for s in stages if s != current]
     kw(odoo, "helpdesk.ticket", "write", [[tid], {"kanban_state": "blocked"}])
     kw(odoo, "helpdesk.ticket", "write", [[tid], {"stage_id": others[0]}])
-    after_stage = {"enterprise": "normal", 16: False, 17: "blocked", 18: "normal"}
+    after_stage = {"enterprise": "normal", 16: False, 17: "blocked", 18: "normal", 19: "normal"}
     assert kanban_state() == after_stage["enterprise" if flavour == "enterprise" else version]
     kw(odoo, "helpdesk.ticket", "write", [[tid], {"stage_id": others[1], "kanban_state": "done"}])
-    assert kanban_state() == ("normal" if (flavour, version) == ("oca", 18) else "done")
+    assert kanban_state() == ("normal" if flavour == "oca" and version >= 18 else "done")
