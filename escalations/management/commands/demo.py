@@ -36,7 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="web app port (default 8000)")
         parser.add_argument("--odoo-port", type=int, default=8069, help="simulator port (default 8069)")
         parser.add_argument("--flavour", choices=["enterprise", "oca"], default="enterprise")
-        parser.add_argument("--odoo-version", type=int, choices=[16, 17, 18], default=17)
+        # 19: the console speaks JSON-2 to it (ODOO_PROTOCOL=auto), and nothing else.
+        parser.add_argument("--odoo-version", type=int, choices=[16, 17, 18, 19], default=17)
         parser.add_argument("--tickets", type=int, default=300)
 
     def handle(self, *args, port, odoo_port, flavour, odoo_version, tickets, **options):

@@ -19,25 +19,38 @@ from escalations.odoo.simulator.server import SimulatorServer
 
 
 class Command(BaseCommand):
-    help = "Serve a simulated Odoo Helpdesk over JSON-RPC and XML-RPC (for the demo and the tests)."
+    help = ("Serve a simulated Odoo Helpdesk over JSON-RPC and XML-RPC, and JSON-2 from version 19 (for the "
+            "demo and the tests).")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8069)
         parser.add_argument("--flavour", choices=["enterprise", "oca"], default="enterprise")
-        parser.add_argument("--odoo-version", type=int, choices=[16, 17, 18], default=17)
+        parser.add_argument("--odoo-version", type=int, choices=[16, 17, 18, 19], default=17)
+        parser.add_argument("--no-deprecated-rpc", action="store_true",
+                            help="Odoo 19: answer 404 on /xmlrpc, /xmlrpc/2 and /jsonrpc, as an Odoo with "
+                                 "its deprecated RPC services switched off (JSON-2 only)")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--tickets", type=int, default=300)
         parser.add_argument("--live", action="store_true", help="keep tickets moving in the background")
         parser.add_argument("--live-interval", type=float, default=5.0, help="seconds between live steps")
         parser.add_argument("--api-key", default=None, help="default: $ODOO_API_KEY, else a generated one")
+        parser.add_argument("--admin-api-key", default=None,
+                            help="an API key of the administrator (login admin), who may set up automation "
+                                 "rules (manage.py odoo_webhooks); default: $ODOO_ADMIN_API_KEY, else none")
         parser.add_argument("--state-file", default=None, help="load state from / save it to this JSON file")
 
     def handle(self, *args, **opts):
+        if opts["no_deprecated_rpc"] and opts["odoo_version"] < 19:
+            raise CommandError("--no-deprecated-rpc needs --odoo-version 19: the RPC services are deprecated "
+                               "from Odoo 19 only")
         api_key = opts["api_key"] or os.environ.get("ODOO_API_KEY") or ""
         generated = not api_key
         api_key = api_key or secrets.token_hex(20)
         state = self._state(opts, api_key)
+        admin_key = opts["admin_api_key"] or os.environ.get("ODOO_ADMIN_API_KEY") or ""
+        if admin_key and state.admin_uid:
+            state.add_api_key(state.admin_uid, admin_key)
         # This process only serves the simulator: move the seeded records out of the cyclic GC's reach,
         # or a full collection (over a million objects at 20k tickets) stalls an RPC for ~150 ms.
         gc.freeze()
@@ -72,6 +85,7 @@ class Command(BaseCommand):
             seed=opts["seed"],
             tickets=opts["tickets"],
             api_key=api_key,
+            deprecated_rpc=not opts["no_deprecated_rpc"],
         )
 
     def _announce(self, server, state, api_key, generated):

@@ -69,6 +69,34 @@ def missing_error(model: str, ids, uid: int) -> MissingError:
     )
 
 
+class HTTPException(Exception):
+    """werkzeug's HTTP exceptions, as Odoo's JSON-2 dispatcher reports them: the status is the exception's
+    code, the message its description, the arguments (description, code)."""
+
+    odoo_module = "werkzeug.exceptions"
+    code = 500
+
+    def __init__(self, description: str):
+        super().__init__(description)
+        self.description = description
+
+
+class BadRequest(HTTPException):
+    code = 400
+
+
+class Unauthorized(HTTPException):
+    code = 401
+
+
+class NotFound(HTTPException):
+    code = 404
+
+
+class UnprocessableEntity(HTTPException):
+    code = 422
+
+
 class OperationalError(Exception):
     """What psycopg2 raises (and Odoo passes on) when a client names a database that does not exist."""
 

@@ -38,7 +38,7 @@ class LiveActivity:
 
     def step(self) -> str:
         kind = self.rng.choices(list(STEP_WEIGHTS), weights=list(STEP_WEIGHTS.values()))[0]
-        with self.state.lock:
+        with self.state.transaction():  # one transaction: its webhooks go out once, at its end
             getattr(self, f"_{kind}")()
             self.state.run_sla_cron()
         return kind

@@ -6,10 +6,11 @@ for record methods and not for `@api.model` ones, Python signature errors surfac
 """
 
 import html
+import inspect
 
-from . import followers, orm, query, rules, values
+from . import automation, followers, orm, query, rules, values
 from .domain import scalar_test
-from .errors import AccessError, UserError
+from .errors import AccessError, NotFound, UnprocessableEntity, UserError
 from .schema import describe
 
 READ_LOAD = "_classic_read"
@@ -37,7 +38,30 @@ def dispatch(env, model: str, method: str, args: list, kwargs: dict):
     return fn(env, model, *args, **kwargs)
 
 
+def json2_resolve(env, model: str, method: str, ids: list, params: dict) -> bool:
+    """What Odoo 19's `/json/2/<model>/<method>` checks before running a call (addons/rpc/controllers/
+    json2.py): an unknown model or method is a 404, a private one an AccessError, ids given to an
+    `@api.model` method or arguments the method does not take a 422. True when the method works on
+    records (the ids are its first argument)."""
+    if model not in env.store.schema:
+        raise NotFound(f"the model {model!r} does not exist")
+    if method.startswith("_"):
+        raise AccessError(f"Private methods (such as '{model}.{method}') cannot be called remotely.")
+    entry = _lookup(env, model, method)
+    if entry is None:
+        raise NotFound(f"The method '{model}.{method}' does not exist")
+    fn, on_records = entry
+    if ids and not on_records:
+        raise UnprocessableEntity(f"cannot call {model}.{method} with ids")
+    try:
+        inspect.signature(fn).bind(env, model, *([ids] if on_records else []), **params)
+    except TypeError as exc:
+        raise UnprocessableEntity(exc.args[0]) from exc
+    return on_records
+
+
 def check_access(env, model: str) -> None:
+    automation.check_admin(env, model)
     if env.su or model not in env.store.forbidden.get(env.uid, ()):
         return
     desc = env.store.model(model).description
@@ -196,7 +220,11 @@ def action_unarchive(env, model, ids):
 
 def context_get(env, model):
     user = env.store.get("res.users", env.uid) or {}
-    return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False}
+    context = {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False}
+    if env.version >= 19:
+        # JSON-2 has no login: a caller learns its own uid here (external_api.rst, "Common service").
+        context["uid"] = env.uid
+    return context
 
 
 def check_object_reference(env, model, module, xml_id, raise_on_access_error=False):

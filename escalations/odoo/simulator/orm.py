@@ -15,6 +15,7 @@ Hooks (see `helpdesk.py`) are plain objects registered per model with optional m
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import automation
 from .errors import ValidationError, missing_error
 from .values import converter, not_null_error
 
@@ -97,6 +98,7 @@ def create(env: Env, model: str, vals_list: list[dict]) -> list[int]:
         ids.append(rec_id)
     if hooks and hasattr(hooks, "after_create"):
         hooks.after_create(env, ids)
+    automation.after_create(env, model, ids)
     return ids
 
 
@@ -138,6 +140,7 @@ def write(env: Env, model: str, ids: list[int], vals: dict) -> bool:
         _apply_x2many(env, model, rec_id, later)
     if hooks and hasattr(hooks, "after_write"):
         hooks.after_write(env, ids, vals, before)
+    automation.after_write(env, model, ids, vals)
     return True
 
 
@@ -169,14 +172,14 @@ def unlink(env: Env, model: str, ids: list[int]) -> bool:
 
 
 def _cascade(env: Env, model: str, rec_id: int) -> None:
-    """ondelete for indexed many2ones pointing here: required -> cascade, optional -> set null.
-    mail.message rows of a deleted document go too (mail.thread.unlink does that)."""
+    """ondelete for indexed many2ones pointing here: required (or `ondelete="cascade"`) -> cascade,
+    optional -> set null. mail.message rows of a deleted document go too (mail.thread.unlink does that)."""
     store = env.store
     for (comodel, fname), index in list(store._inverse.items()):
         fd = store.model(comodel).fields[fname]
         if fd.type == "many2one" and fd.relation == model:
             for child in list(index.get(rec_id, ())):
-                if fd.required:
+                if fd.required or fd.ondelete == "cascade":
                     unlink(env, comodel, [child])
                 else:
                     store.update(comodel, child, {fname: None}, now=env.tx_now, uid=env.uid)

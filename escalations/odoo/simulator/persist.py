@@ -28,6 +28,10 @@ def save(state: SimulatorState, path: str) -> None:
                 key: {"uid": k.uid, "expiration_date": k.expiration_date} for key, k in state.api_keys.items()
             },
             "integration_uid": state.integration_uid,
+            "deprecated_rpc": state.deprecated_rpc,
+            "other_databases": state.other_databases,
+            "system_uids": sorted(state.store.system_uids),
+            "webhook_commit_delay": state.webhook_commit_delay,
         }
         text = json.dumps(data, default=_encode)
     tmp = f"{path}.tmp"
@@ -55,6 +59,13 @@ def load(path: str, now: datetime | None = None) -> SimulatorState:
         for key, k in data["api_keys"].items()
     }
     state.integration_uid = data["integration_uid"]
+    # Files saved before Odoo 19 was simulated have neither.
+    state.deprecated_rpc = data.get("deprecated_rpc", True)
+    state.other_databases = list(data.get("other_databases", []))
+    # Files saved before automation rules were simulated: the seeded administrator.
+    admin = state.admin_uid
+    state.store.system_uids = set(data.get("system_uids", [admin] if admin else []))
+    state.webhook_commit_delay = float(data.get("webhook_commit_delay", 0.0))
     return state
 
 

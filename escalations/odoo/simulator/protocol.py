@@ -1,10 +1,14 @@
-"""Odoo's wire protocols on top of a SimulatorState: JSON-RPC routes, XML-RPC, sessions, error shapes.
+"""Odoo's wire protocols on top of a SimulatorState: JSON-RPC routes, XML-RPC, sessions, Odoo 19's
+JSON-2 API, error shapes.
 
 Pure functions of (state, faults, request) -> Response, so tests can drive them without sockets and the
-HTTP server stays a thin shell. Error envelopes follow odoo.md §1.6 (JSON) and §2.1 (XML-RPC codes).
+HTTP server stays a thin shell. Error envelopes follow odoo.md §1.6 (JSON), §2.1 (XML-RPC codes) and
+§2.3 (JSON-2). On Odoo 19 the /xmlrpc, /xmlrpc/2 and /jsonrpc endpoints are deprecated: each call is
+counted and logged, and they answer 404 once switched off (odoo.md §2.4).
 """
 
 import json
+import logging
 import re
 import traceback
 import xmlrpc.client
@@ -13,13 +17,20 @@ from dataclasses import dataclass, field
 from .errors import (
     AccessDenied,
     AccessError,
+    BadRequest,
+    HTTPException,
     MissingError,
+    NotFound,
     SerializationFailure,
     SessionExpired,
+    Unauthorized,
     UserError,
     message_of,
     qualified_name,
 )
+from .methods import json2_resolve
+
+log = logging.getLogger("escalations.odoo.simulator")
 
 JSON_TYPES = ("application/json", "application/json-rpc")
 WRITE_METHODS = {"write", "create", "unlink", "message_post", "action_archive", "action_unarchive"}
@@ -42,10 +53,20 @@ class Request:
     content_type: str
     body: bytes
     cookies: dict
+    # Lower-case names: authorization (a key: never logged), x-odoo-database, user-agent.
+    headers: dict = field(default_factory=dict)
 
 
 def handle(state, faults, req: Request) -> Response:
     path = req.path.rstrip("/") or "/"
+    if state.version >= 19:
+        if path in ("/web/version", "/json/version"):
+            return Response(200, json.dumps(state.web_version()).encode())
+        if path == "/json/2" or path.startswith("/json/2/"):
+            return json2(state, faults, req, path)
+    endpoint = _deprecated_endpoint(path)
+    if endpoint and not _deprecated_answers(state, endpoint, req):
+        return _switched_off(state, req, endpoint)
     if path.startswith("/xmlrpc/"):
         return _xmlrpc(state, faults, path, req.body)
     route = _json_route(path)
@@ -65,6 +86,40 @@ def handle(state, faults, req: Request) -> Response:
     except (ValueError, AttributeError):
         return Response(400, b"Invalid JSON data", "text/plain; charset=utf-8")
     return route(state, faults, params, payload.get("id"), req)
+
+
+def _deprecated_endpoint(path) -> str:
+    if path == "/jsonrpc":
+        return path
+    if path.startswith("/xmlrpc/"):
+        return "/xmlrpc/2" if path.startswith("/xmlrpc/2/") else "/xmlrpc"
+    return ""
+
+
+def _deprecated_answers(state, endpoint, req) -> bool:
+    """Count the call (Odoo 19+) and log it as Odoo does: whether the endpoint still answers."""
+    answers = state.deprecated_call(endpoint)
+    if state.version >= 19:
+        log.warning(
+            "%s called by %r: the /xmlrpc, /xmlrpc/2 and /jsonrpc endpoints are deprecated since Odoo 19 "
+            "and will be removed in Odoo 22; use the JSON-2 API (/json/2)%s",
+            endpoint, req.headers.get("user-agent", ""), "" if answers else " (switched off: 404)",
+        )
+    return answers
+
+
+def _switched_off(state, req, endpoint) -> Response:
+    if endpoint == "/jsonrpc":
+        # A JSON-RPC route raising NotFound: Odoo's JSON-RPC error envelope, coded 404 (odoo.md §2.4).
+        try:
+            req_id = json.loads(req.body or b"{}").get("id")
+        except (ValueError, AttributeError):
+            req_id = None
+        return json_error(req_id, NotFound("The deprecated RPC services are disabled on this database."),
+                          code=404, message="404: Not Found", status=200)
+    return Response(
+        404, b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>", "text/html; charset=utf-8"
+    )
 
 
 def _json_route(path):
@@ -130,6 +185,103 @@ class _NotFound(Exception):
     odoo_module, odoo_name = "werkzeug.exceptions", "NotFound"
 
 
+# -- JSON-2 (Odoo 19) --------------------------------------------------------------------------------
+
+_JSON2_CALL = re.compile(r"^/json/2/([^/]+)/([^/]+)$")
+_BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
+# What a call returns as a record set, which JSON-2 answers as its ids (JSON-RPC as an id).
+_RETURNS_RECORDS = {"create", "message_post"}
+
+
+def json2(state, faults, req: Request, path: str) -> Response:
+    """`POST /json/2/<model>/<method>` (addons/rpc/controllers/json2.py): a bearer API key, never a
+    password; named arguments plus `ids` and `context`; each call its own transaction; the bare result,
+    or an error object with the exception's HTTP status. The same dispatch, record rules and faults as
+    the deprecated endpoints."""
+    context: dict = {}
+    try:
+        match = _JSON2_CALL.match(path)
+        if match is None or req.method != "POST":
+            raise NotFound("Did you mean POST /json/2/<model>/<method>?")
+        model, method = match.groups()
+        log.debug("JSON-2 %s.%s from %r", model, method, req.headers.get("user-agent", ""))
+        uid = _bearer_uid(state, req)
+        _json2_database(state, req)
+        params = _json2_params(req)
+        ids = params.pop("ids", None) or []
+        context = params.pop("context", None) or {}
+        if not isinstance(context, dict):
+            raise BadRequest("context must be an object")
+        with state.lock:
+            on_records = json2_resolve(state.env(uid, context), model, method, ids, params)
+        _maybe_fail_write(faults, method)
+        args = [ids] if on_records else []
+        result = state.execute(uid, model, method, args, {**params, "context": context})
+        if faults is not None:
+            faults.applied(method)
+    except Exception as exc:  # noqa: BLE001 - every server error becomes an error object, as in Odoo
+        return json2_error(exc, context)
+    if method in _RETURNS_RECORDS and isinstance(result, int) and not isinstance(result, bool):
+        result = [result]
+    return Response(200, json.dumps(result, default=str).encode())
+
+
+def _bearer_uid(state, req) -> int:
+    match = _BEARER.match(req.headers.get("authorization", "").strip())
+    if match is None:
+        raise Unauthorized('User not authenticated, use the "Authorization" header')
+    uid = state.bearer_uid(match.group(1).strip())
+    if uid is None:  # a password, a wrong, revoked or expired key: all the same to the caller
+        raise Unauthorized("Invalid apikey")
+    return uid
+
+
+def _json2_database(state, req) -> None:
+    named = req.headers.get("x-odoo-database", "").strip()
+    if named and named != state.db_name:
+        raise NotFound(f"The database {named!r} is not served here.")
+    if not named and state.other_databases:
+        # Several databases and no dbfilter: Odoo cannot tell which one is meant, so no route matches.
+        raise NotFound("Several databases are served here: name one in the X-Odoo-Database header.")
+
+
+def _json2_params(req) -> dict:
+    if not req.body:
+        return {}
+    if req.content_type != "application/json":
+        raise BadRequest("State-changing json2 requests must use the 'application/json' Content-Type.")
+    try:
+        params = json.loads(req.body)
+    except ValueError as exc:
+        raise BadRequest(f"could not parse the body as json: {exc}") from exc
+    if not isinstance(params, dict):
+        raise BadRequest("the body must be a JSON object of named arguments")
+    return params
+
+
+def json2_status(exc) -> int:
+    """`exception.http_status` in Odoo 19: AccessError (before UserError, its parent) and AccessDenied
+    403, MissingError 404, other UserErrors 422; werkzeug's own code; anything else 500."""
+    if isinstance(exc, HTTPException):
+        return exc.code
+    if isinstance(exc, (AccessError, AccessDenied)):
+        return 403
+    if isinstance(exc, MissingError):
+        return 404
+    if isinstance(exc, UserError):
+        return 422
+    return 500
+
+
+def json2_error(exc, context) -> Response:
+    body = serialize_exception(exc)
+    if isinstance(exc, HTTPException):
+        body.update(message=exc.description, arguments=[exc.description, exc.code])
+    body["context"] = context if isinstance(context, dict) else {}
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}
+    return Response(json2_status(exc), json.dumps(body, default=str).encode(), headers=headers)
+
+
 # -- /jsonrpc and XML-RPC services -----------------------------------------------------------------
 
 
@@ -171,7 +323,7 @@ def _common(state, method, args):
 
 def _db(state, method, args):
     if method == "list":
-        return [state.db_name]
+        return [state.db_name, *state.other_databases]
     if method == "db_exist":
         return args[0] == state.db_name
     if method == "server_version":

@@ -30,6 +30,8 @@ class FieldDef:
     search: str | None = None  # key in the search registry (domain expansion), like Odoo's search=
     help: str = ""
     index: bool = False  # keep an id index on this many2one (for one2many reads)
+    # many2one: "cascade" deletes this record with its target even where the field is optional
+    ondelete: str | None = None
 
     @property
     def searchable(self) -> bool:

@@ -1,4 +1,5 @@
-"""Odoo Enterprise Helpdesk models (odoo.md §4), per version 16/17/18."""
+"""Odoo Enterprise Helpdesk models (odoo.md §4), per version 16/17/18/19 (19: as 18, with the few
+fields a 19-era copy adds where they are known)."""
 
 from .schema import KANBAN_STATES, PRIORITIES_EE, F, m2m, m2o, model, o2m, sel
 
@@ -18,7 +19,10 @@ def _followers(model: str):
 
 
 def enterprise_models(version: int) -> list:
-    return [_team(), _stage(), _tag(version), _ticket_type(), _sla(version), _sla_status(), _ticket(version)]
+    return [
+        _team(), _stage(version), _tag(version), _ticket_type(), _sla(version), _sla_status(),
+        _ticket(version),
+    ]
 
 
 def _team():
@@ -72,7 +76,12 @@ def _team():
     )
 
 
-def _stage():
+def _stage(version: int):
+    # 19-era copies add a stage colour and "rotting" (days in the stage before a ticket is flagged).
+    since_19 = [
+        F("color", "integer", "Color", default=0),
+        F("rotting_threshold_days", "integer", "Days to rot", default=0),
+    ] if version >= 19 else []
     return model(
         "helpdesk.stage",
         "Helpdesk Stage",
@@ -91,6 +100,7 @@ def _stage():
             F("legend_blocked", "char", "Red Kanban Label", default="Blocked"),
             F("legend_done", "char", "Green Kanban Label", default="Ready"),
             F("legend_normal", "char", "Grey Kanban Label", default="In Progress"),
+            *since_19,
         ],
         order="sequence, id",
     )

@@ -39,9 +39,16 @@ PRIORITY_WEIGHTS = {"0": 30, "1": 40, "2": 20, "3": 10}
 
 
 def build_state(
-    flavour="enterprise", version=17, seed=42, tickets=300, api_key=None, now=None, admin_password=None
+    flavour="enterprise", version=17, seed=42, tickets=300, api_key=None, now=None, admin_password=None,
+    deprecated_rpc=True, other_databases=(), admin_api_key=None,
 ) -> SimulatorState:
-    state = SimulatorState(flavour=flavour, version=version, now=now, admin_password=admin_password)
+    """`deprecated_rpc=False` (Odoo 19+) starts with /xmlrpc, /xmlrpc/2 and /jsonrpc switched off;
+    `other_databases` are served beside ours, so that JSON-2 callers must name it; `admin_api_key` is
+    an API key of the administrator (login "admin", in Administration/Settings), which may set up
+    automation rules: the integration user may not."""
+    state = SimulatorState(flavour=flavour, version=version, now=now, admin_password=admin_password,
+                           deprecated_rpc=deprecated_rpc)
+    state.set_other_databases(other_databases)
     # The seed allocates hundreds of thousands of long-lived dicts; the cyclic GC would rescan them
     # over and over (it more than doubles the build time at 20k tickets). They hold no cycles to free.
     was_enabled = gc.isenabled()
@@ -59,6 +66,8 @@ def build_state(
             state.add_api_key(state.integration_uid, api_key or None)
             if admin_password:
                 state.passwords[2] = admin_password
+            if admin_api_key:
+                state.add_api_key(state.admin_uid, admin_api_key)
             state.run_sla_cron()
     finally:
         if was_enabled:

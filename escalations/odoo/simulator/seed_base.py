@@ -55,7 +55,14 @@ class BaseSeeder(HelpdeskSetup):
 
     def models(self) -> None:
         for name, md in sorted(self.store.schema.items()):
-            self.make("ir.model", {"name": md.description, "model": name})
+            model_id = self.make("ir.model", {"name": md.description, "model": name})
+            # Stored directly: a few thousand rows with no side effects, on every seed.
+            for fd in md.fields.values():
+                self.store.insert("ir.model.fields", {
+                    "name": fd.name, "model": name, "model_id": model_id, "field_description": fd.string,
+                    "ttype": fd.type, "relation": fd.relation, "required": fd.required,
+                    "readonly": fd.readonly, "store": fd.store,
+                }, now=self.t0, uid=SUPERUSER_ID)
 
     def company_and_admins(self) -> None:
         partner = self.make(
@@ -88,7 +95,7 @@ class BaseSeeder(HelpdeskSetup):
             {"name": "Mitchell Admin", "email": "admin@northwind.example", "parent_id": partner},
             "base.partner_admin",
         )
-        self.make(
+        admin_uid = self.make(
             "res.users",
             {
                 "name": "Mitchell Admin",
@@ -100,6 +107,7 @@ class BaseSeeder(HelpdeskSetup):
             },
             "base.user_admin",
         )
+        self.store.system_uids.add(admin_uid)  # Administration/Settings, as Odoo's admin is
 
     def calendars(self) -> None:
         std = self.make(

@@ -3,10 +3,16 @@ the `/__simulator__/` control and status endpoints used by tests and drills from
 
 Logs go to the `escalations.odoo.simulator` logger at DEBUG: method, path and status only, never a
 body (bodies carry passwords and API keys).
+
+Connections are kept alive for JSON-2 callers only (`/json/2/...`, `/web/version`), as a client of Odoo
+19 keeps them; every other answer closes its connection, as before. When the server stops listening
+(`stop`, the `refuse` fault) it also closes the kept connections that are idle, so a client sees the
+refusal on its next call rather than an answer through an old connection.
 """
 
 import json
 import logging
+import socket
 import threading
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
@@ -34,6 +40,8 @@ class SimulatorServer:
         self._thread: threading.Thread | None = None
         self._listen_lock = threading.Lock()
         self._stopped = threading.Event()
+        self._connections: dict = {}  # open connection -> whether a request is being served on it
+        self._connections_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -71,12 +79,31 @@ class SimulatorServer:
             )
             self._thread.start()
 
+    @property
+    def listening(self) -> bool:
+        return self._httpd is not None
+
     def _unlisten(self) -> None:
         with self._listen_lock:
             httpd, self._httpd = self._httpd, None
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+        with self._connections_lock:
+            idle = [conn for conn, busy in self._connections.items() if not busy]
+        for conn in idle:  # their handlers wake up from reading the next request, and end
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _track(self, conn, *, busy: bool | None) -> None:
+        """Note a connection as busy or idle; None: it is closed."""
+        with self._connections_lock:
+            if busy is None:
+                self._connections.pop(conn, None)
+            else:
+                self._connections[conn] = busy
 
     def _on_fault_change(self, previous, current) -> None:
         if current == "refuse":
@@ -121,6 +148,16 @@ class SimulatorServer:
             state.hide_team(int(payload["hide_team"]))
         if "invite_to_team" in payload:
             state.invite_to_team(int(payload["invite_to_team"]))
+        if "deprecated_rpc" in payload:  # Odoo 19+: false answers 404 on /xmlrpc, /xmlrpc/2, /jsonrpc
+            state.set_deprecated_rpc(_flag(payload["deprecated_rpc"], "deprecated_rpc"))
+        if "other_databases" in payload:  # names of other (empty) databases served beside ours
+            names = payload["other_databases"]
+            if not isinstance(names, list):
+                raise ValueError("other_databases must be a list of database names")
+            state.set_other_databases(names)
+        # Odoo 17/18: how many seconds a transaction stays open after sending its webhooks
+        if "webhook_commit_delay" in payload:
+            state.set_webhook_commit_delay(payload["webhook_commit_delay"])
         if "rewrite_tickets" in payload:
             spec = payload["rewrite_tickets"] or {}
             state.rewrite_tickets(spec.get("count"), spec.get("values"))
@@ -128,6 +165,18 @@ class SimulatorServer:
 
     def status(self) -> dict:
         return {**self.state.status(), "fault": self.faults.describe()}
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
+
+
+# The request headers the protocol reads (JSON-2's key and database, and who calls).
+_PASSED_HEADERS = ("authorization", "x-odoo-database", "user-agent")
+# JSON-2 callers (Odoo 19) keep their connection open between calls.
+_KEEP_ALIVE = ("/json/2/", "/web/version", "/json/version")
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -140,6 +189,17 @@ def _handler_for(sim: SimulatorServer):
     class Handler(BaseHTTPRequestHandler):
         server_version = "Werkzeug/3.0.1"
         sys_version = "Python/3"
+        # HTTP/1.1, so that a JSON-2 caller may keep its connection; each other answer closes its own.
+        protocol_version = "HTTP/1.1"
+        timeout = 60  # an idle kept connection is closed after this long, as a real server does
+
+        def setup(self):
+            super().setup()
+            sim._track(self.connection, busy=False)
+
+        def finish(self):
+            sim._track(self.connection, busy=None)
+            super().finish()
 
         def do_POST(self):
             self._serve("POST")
@@ -148,8 +208,19 @@ def _handler_for(sim: SimulatorServer):
             self._serve("GET")
 
         def _serve(self, method):
+            sim._track(self.connection, busy=True)
+            try:
+                self._serve_request(method)
+            finally:
+                if not sim.listening:
+                    self.close_connection = True
+                sim._track(self.connection, busy=False)
+
+        def _serve_request(self, method):
             threading.current_thread().name = "odoo-simulator-request"
             path = urlsplit(self.path).path
+            if not path.startswith(_KEEP_ALIVE):
+                self.close_connection = True
             body = self._body()
             if path.startswith("/__simulator__/"):
                 return self._control(method, path, body)
@@ -167,7 +238,8 @@ def _handler_for(sim: SimulatorServer):
                     return self._send(found)
             cookies = {k: m.value for k, m in SimpleCookie(self.headers.get("Cookie", "")).items()}
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            response = handle(sim.state, sim.faults, Request(method, path, ctype, body, cookies))
+            headers = {name: self.headers.get(name, "") for name in _PASSED_HEADERS}
+            response = handle(sim.state, sim.faults, Request(method, path, ctype, body, cookies, headers))
             lost = sim.faults.take_lost_answer()
             if lost is not None:  # lose_answer: Odoo ran the call; its answer never leaves the server
                 sim._stopped.wait(lost)
@@ -203,6 +275,8 @@ def _handler_for(sim: SimulatorServer):
             self.send_header("Content-Length", str(len(resp.body)))
             for name, value in resp.headers.items():
                 self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(resp.body)
 

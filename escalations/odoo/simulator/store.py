@@ -23,6 +23,7 @@ class Store:
         self.hooks: dict = {}  # model -> side-effect hooks (see orm.py)
         self.forbidden: dict[int, set] = {}  # uid -> models that user may not access (AccessError)
         self.helpdesk_access: dict[int, str] = {}  # uid -> helpdesk group limiting what it sees (rules.py)
+        self.system_uids: set[int] = set()  # members of Administration/Settings besides the superuser
         self.calendar_changes = 0  # bumped when resource.* records change: invalidates planned calendars
         # (model, many2one field) -> {target id: set(ids)}, for one2many reads and inverse lookups.
         self._inverse: dict[tuple[str, str], dict[int, set]] = {}
@@ -41,6 +42,11 @@ class Store:
         # While seeding, thousands of past-dated writes would each shift a big sorted list; the
         # seed turns this off and sorts the write_date indexes once at the end (`bulk_done`).
         self.bulk = False
+        # While a call runs that may have to hide its writes until it commits (an Odoo 17 webhook is
+        # sent before the commit): (model, id) -> the raw record before the call, None if it made it.
+        self.journal: dict[tuple[str, int], dict | None] | None = None
+        # The webhooks the running call's automation rules asked for (automation.py), sent by the state.
+        self.pending_webhooks = None  # automation.Pending while a call runs
 
     def _register_one2many_indexes(self) -> None:
         for md in self.schema.values():
@@ -118,6 +124,7 @@ class Store:
         rec_id = self.next_id[model]
         self.next_id[model] = rec_id + 1
         rec = dict(values, id=rec_id, create_date=now, write_date=now, create_uid=uid, write_uid=uid)
+        self._journal(model, rec_id, None)
         self.tables[model][rec_id] = rec
         self._index_add(model, rec)
         if not self.bulk:
@@ -128,6 +135,7 @@ class Store:
     def update(self, model: str, rec_id: int, values: dict, *, now: datetime | None, uid: int | None) -> None:
         """Store values; `now=None` leaves write_date alone (for internal bookkeeping only)."""
         rec = self.tables[model][rec_id]
+        self._journal(model, rec_id, rec)
         self._index_remove(model, rec, values)
         rec.update(values)
         if now is not None:
@@ -137,6 +145,7 @@ class Store:
         self._touched(model)
 
     def delete(self, model: str, rec_id: int) -> None:
+        self._journal(model, rec_id, self.tables[model].get(rec_id))
         rec = self.tables[model].pop(rec_id)
         self._index_remove(model, rec)
         self._touched(model)
@@ -146,6 +155,29 @@ class Store:
         pos = bisect.bisect_left(index, (rec["write_date"], rec_id))
         if pos < len(index) and index[pos] == (rec["write_date"], rec_id):
             del index[pos]
+
+    def _journal(self, model: str, rec_id: int, rec: dict | None) -> None:
+        """Keep the record as it was before the running call first touched it (a copy: `update`
+        changes records in place)."""
+        if self.journal is not None and (model, rec_id) not in self.journal:
+            self.journal[(model, rec_id)] = None if rec is None else dict(rec)
+
+    def put(self, model: str, rec_id: int, rec: dict | None) -> None:
+        """Make `rec` the record `rec_id` (None: no such record), indexes included: how a call's
+        writes are hidden until it commits, and shown when it does."""
+        table = self.tables[model]
+        old = table.pop(rec_id, None)
+        if old is not None:
+            self._index_remove(model, old)
+            index = self._by_write_date[model]
+            pos = bisect.bisect_left(index, (old["write_date"], rec_id))
+            if pos < len(index) and index[pos] == (old["write_date"], rec_id):
+                del index[pos]
+        if rec is not None:
+            table[rec_id] = rec
+            self._index_add(model, rec)
+            bisect.insort(self._by_write_date[model], (rec["write_date"], rec_id))
+        self._touched(model)
 
     def _touched(self, model: str) -> None:
         self.model_changes[model] += 1
