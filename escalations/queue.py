@@ -194,16 +194,22 @@ def urgency_order(prefix: str = "ticket__") -> list:
 def escalation_queue(*, now: datetime, filters: QueueFilters = QueueFilters(), user=None,
                      team_ids: list[int] | None = None, limit: int = 50, offset: int = 0,
                      server_version: str = "") -> Queue:
-    """One page of the queue, most urgent first, with the counts; three queries whatever its size."""
+    """One page of the queue, most urgent first, with the counts; four queries whatever its size."""
     base = open_escalations(now=now, filters=filters, user=user, team_ids=team_ids)
     counts = queue_counts(base)
     if filters.sla:
         base = base.filter(sla=filters.sla)
     total = counts.get(filters.sla, 0) if filters.sla else counts["total"]
+    order = [*urgency_order(), "level_since", "pk"]
+    # The page's ids first, from a narrow sort (escalation, ticket, clock), then the wide rows of those
+    # alone: in one query, PostgreSQL joined every open escalation with its team, stage, assignee,
+    # level and acceptor before keeping 50 (as a subquery too), three times the time of both queries.
+    page_ids = list(base.order_by(*order).values_list("pk", flat=True)[offset:offset + limit])
     page = list(
-        base.select_related("ticket__team", "ticket__stage", "ticket__assignee", "ticket__clock", "level",
-                            "accepted_by")
-        .order_by(*urgency_order(), "level_since", "pk")[offset:offset + limit]
+        Escalation.objects.filter(pk__in=page_ids).annotate(sla=sla_expression(now))
+        .select_related("ticket__team", "ticket__stage", "ticket__assignee", "ticket__clock", "level",
+                        "accepted_by")
+        .order_by(*order)
     )
     rows = [QueueRow(ticket=e.ticket, escalation=e, sla=e.sla) for e in page]
     _attach(rows, now=now, server_version=server_version)
@@ -233,8 +239,10 @@ def at_risk_not_escalated(*, now: datetime, filters: QueueFilters = QueueFilters
     )
     if filters.sla:
         qs = qs.filter(sla=filters.sla)
-    page = list(qs.select_related("team", "stage", "assignee", "clock")
-                .order_by(*urgency_order(prefix=""), "pk")[offset:offset + limit])
+    order = [*urgency_order(prefix=""), "pk"]
+    page_ids = list(qs.order_by(*order).values_list("pk", flat=True)[offset:offset + limit])  # narrow first
+    page = list(Ticket.objects.filter(pk__in=page_ids).annotate(sla=sla_expression(now, prefix=""))
+                .select_related("team", "stage", "assignee", "clock").order_by(*order))
     rows = [QueueRow(ticket=t, sla=t.sla) for t in page]
     _attach(rows, now=now, server_version=server_version)
     total = counts.get(filters.sla, 0) if filters.sla else counts["total"]
@@ -318,7 +326,8 @@ def change_stamp(*, now: datetime) -> str:
     Every change to an escalation writes an event (raise, accept, move up, de-escalate, end, undo);
     every write-back is an outbox row whose state shows on its ticket's row (a new row moves the
     highest id, one that lands or goes stale moves the counts of those on their way); the mirror's
-    tickets change only with a sync page, which moves the cursor; the sync's health shows on every
+    tickets change with a sync page, which moves the cursor, or with a webhook's targeted read, which
+    stamps `pushed_at` (escalations.push); the sync's health shows on every
     screen. Plus the minute: SLA states and staleness change with time alone, and clocks recomputed
     after a policy change move nothing above, so a screen re-reads at least once a minute."""
     actions, events = OdooAction._meta.db_table, EscalationEvent._meta.db_table
@@ -329,7 +338,7 @@ def change_stamp(*, now: datetime) -> str:
         f'(SELECT COUNT(*) FROM "{actions}" WHERE state IN (%s, %s, %s)), '
         f'(SELECT COUNT(*) FROM "{actions}" WHERE state = %s), '
         f's.cursor_write_date, s.cursor_odoo_id, s.last_success_at, s.last_error, s.auth_failed_at, '
-        f's.invisible_tickets FROM (SELECT 1 AS one) AS one LEFT JOIN "{state}" AS s ON s.id = 1'
+        f's.invisible_tickets, s.pushed_at FROM (SELECT 1 AS one) AS one LEFT JOIN "{state}" AS s ON s.id = 1'
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*pending, OdooAction.State.STALE])

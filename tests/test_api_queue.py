@@ -206,12 +206,12 @@ def test_the_feed_costs_the_queries_the_readme_quotes(client, synced, escalation
     _, token = wall_display()
     start = start_of_a_minute()
 
-    # token, last seen (written at most once a minute), change stamp, sync health, the queue's counts, rows,
-    # write-backs
-    with time_machine.travel(start, tick=False), django_assert_num_queries(7):
+    # token, last seen (written at most once a minute), change stamp, sync health, the queue's counts, the
+    # page's ids, its rows, write-backs
+    with time_machine.travel(start, tick=False), django_assert_num_queries(8):
         response = client.get(URL, {"limit": "100"}, headers=bearer(token))
     assert len(response.json()["rows"]) == escalations
-    with time_machine.travel(start + timedelta(seconds=10), tick=False), django_assert_num_queries(6):
+    with time_machine.travel(start + timedelta(seconds=10), tick=False), django_assert_num_queries(7):
         assert len(client.get(URL, {"limit": "100"}, headers=bearer(token)).json()["rows"]) == escalations
     # Unchanged, asked with its ETag: the token and the change stamp, and nothing of the queue.
     with (time_machine.travel(start + timedelta(seconds=20), tick=False),

@@ -64,15 +64,17 @@ def test_the_page_and_its_partial_run_a_fixed_number_of_queries(client, team_lea
         escalated(level1, left=timedelta(minutes=minutes - 10))
     client.force_login(team_lead)
     client.get(reverse("queue"))  # the sync state's row is created once
-    # user (the session is in the cache), change stamp, sync state, counts, rows, write-backs, the viewer's
-    # roles (3), the team filter, the bulk bar's agents
+    # user (the session is in the cache), change stamp, sync state, counts, the page's ids, its rows,
+    # write-backs, the viewer's roles (2: their groups, read once per request, and the teams they lead),
+    # the team filter, the bulk bar's agents
     with django_assert_num_queries(11):
         assert html_of(client.get(reverse("queue"))).count('class="queue-row') == rows
     # the same but the bulk bar, which the partial does not render (the team filter is a query to clean)
     with django_assert_num_queries(10):
         html_of(client.get(reverse("queue"), {"team": level1.policy.team_id}, **HTMX))
-    # the second tab is empty (every ticket is escalated): no write-backs to read, no bulk bar
-    with django_assert_num_queries(9):
+    # the second tab is empty (every ticket is escalated): no page ids, so no rows nor write-backs to
+    # read, no bulk bar
+    with django_assert_num_queries(8):
         html_of(client.get(reverse("queue"), {"tab": "at_risk"}))
 
 
@@ -85,12 +87,12 @@ def test_a_supervisor_s_page_and_polls_cost_the_queries_the_readme_quotes(client
     client.force_login(UserFactory(is_superuser=True))
     SyncState.load()  # the sync state's row is created once
     since = since_of(html_of(client.get(reverse("queue"))))
-    # user (the session is in the cache), change stamp, sync state, counts, rows, write-backs, the team
-    # filter's choices, the bulk bar's agents
-    with django_assert_num_queries(8):
+    # user (the session is in the cache), change stamp, sync state, counts, the page's ids, its rows,
+    # write-backs, the team filter's choices, the bulk bar's agents
+    with django_assert_num_queries(9):
         assert html_of(client.get(reverse("queue"))).count('class="queue-row') == rows
     # the same but the team filter and the bulk bar, which the partial does not render
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         html_of(client.get(reverse("queue"), {"since": "old"}, **HTMX))
     # nothing changed: the user and the change stamp, before anything of the queue is read
     with django_assert_num_queries(2):

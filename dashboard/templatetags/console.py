@@ -1,8 +1,12 @@
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+
+from escalations.permissions import is_supervisor
 
 register = template.Library()
 
@@ -79,3 +83,44 @@ def when(value: datetime | None, style: str = "") -> str:
     local = timezone.localtime(value)
     pattern = {"year": "D j M Y H:i T", "time": "H:i T"}.get(style, "D j M H:i T")
     return date_format(local, pattern)
+
+
+# What a queue row links to, by the short name the row template uses: (URL name, arguments after the
+# ticket's id).
+_TICKET_URLS = {
+    "page": ("ticket", ()),
+    "accept": ("action-accept", ()),
+    "reassign": ("action-form", ("reassign",)),
+    "deescalate": ("action-form", ("deescalate",)),
+    "escalate": ("action-form", ("escalate",)),
+    "note": ("action-form", ("note",)),
+}
+_ID_MARK = 987654321  # stands for the ticket's id in a reversed pattern
+
+
+@lru_cache(maxsize=64)
+def _ticket_url_pattern(prefix: str, what: str) -> tuple[str, str]:
+    name, args = _TICKET_URLS[what]
+    before, _, after = reverse(name, args=[_ID_MARK, *args]).partition(str(_ID_MARK))
+    return before, after
+
+
+@register.filter
+def ticket_url(ticket_id: int, what: str = "page") -> str:
+    """`{{ t.pk|ticket_url:"accept" }}`: a ticket's URL, from a pattern reversed once per process (and
+    script prefix). A queue page has some 300 of them, and `{% url %}` reversing each was a tenth of
+    the page's time."""
+    before, after = _ticket_url_pattern(get_script_prefix(), what)
+    return f"{before}{ticket_id}{after}"
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    """`|date:"c"` for aware datetimes, in a tenth of its time (rows carry several for their clocks)."""
+    return value.isoformat() if value else ""
+
+
+@register.filter
+def supervises(user) -> bool:
+    """`{% if user|supervises %}`: the top bar's Policies link (the groups are read once per request)."""
+    return getattr(user, "is_authenticated", False) and is_supervisor(user)

@@ -19,7 +19,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.benchmarks import bench_teams_create, bench_tickets_create, database_name, test_database
+from escalations.benchmarks import (
+    analyze_tables,
+    bench_teams_create,
+    bench_tickets_create,
+    database_name,
+    test_database,
+)
 from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, OdooAction, SyncState, WallDisplay
 
@@ -39,6 +45,7 @@ class Command(BaseCommand):
             bench_tickets_create(tickets, escalations, now=now)
             evaluate_escalations(now=now)
             _pending_actions(300, now=now)
+            analyze_tables()
             open_count = Escalation.objects.filter(ended_at__isnull=True).count()
             self.stdout.write(f"database: {database_name()}; {open_count:,} open escalations, "
                               f"{tickets:,} open tickets, {OdooAction.objects.count()} pending write-backs")
@@ -59,7 +66,8 @@ class Command(BaseCommand):
             token = display.new_token()
             display.save()
             wall = Client(SERVER_NAME="localhost")  # no session: a screen in the support room
-            self._measure(wall, "wall display, all teams", reverse("wall", args=[token]), {}, runs)
+            wall.get(reverse("wall", args=[token]))  # its token traded for the display's pass (a cookie)
+            self._measure(wall, "wall display, all teams", reverse("wall-screen"), {}, runs)
             self._measure(wall, "JSON feed, 100 rows", reverse("api-queue"), {"token": token}, runs)
             _unchanged_polls(self.stdout, wall, token, runs)
 
@@ -104,8 +112,9 @@ def _pending_actions(count: int, *, now) -> None:
 
 def _unchanged_polls(out, client: Client, token: str, runs: int) -> None:
     """What fifty screens polling cost: the wall's poll with the version on screen (204) and the feed's
-    with its ETag (304), each from the token and the queue's change stamp, without reading the queue."""
-    wall = reverse("wall", args=[token])
+    with its ETag (304), each from the display (its pass, or the feed's token) and the queue's change
+    stamp, without reading the queue."""
+    wall = reverse("wall-screen")  # with the pass the client got for the token
     version = client.get(wall).content.decode().split('data-version="', 1)[1].split('"', 1)[0]
     etag = client.get(reverse("api-queue"), {"token": token})["ETag"]
     _time_poll(out, client, "wall display, unchanged poll (204)", wall, {"v": version},
