@@ -24,8 +24,18 @@ class ActionDenied(PermissionDenied):
         self.message = message
 
 
+def group_names(user) -> frozenset[str]:
+    """The user's group names, read once per user object (a request's): a page asks several times (may
+    this person act, lead, read reports, edit policies), and each ask was a query."""
+    names = getattr(user, "_console_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True)) if user.pk else frozenset()
+        user._console_group_names = names
+    return names
+
+
 def _in_group(user, name: str) -> bool:
-    return user.groups.filter(name=name).exists()
+    return name in group_names(user)
 
 
 def is_supervisor(user) -> bool:
