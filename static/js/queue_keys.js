@@ -45,20 +45,36 @@
     return true;
   }
 
+  // A modal <dialog>: the browser keeps Tab inside it, and Esc closes it (its "close" event then gives
+  // the focus back to the row).
   function help(show) {
     var box = document.getElementById("kbd-help");
-    if (!box) return;
-    box.hidden = !show;
-    if (show) box.querySelector("[data-help-close]").focus();
-    else if (currentRow()) focusRow(currentRow());
+    if (!box || box.open === show) return;
+    if (show) {
+      box.showModal();
+      box.querySelector("[data-help-close]").focus();
+    } else {
+      box.close();
+    }
   }
+  var helpDialog = document.getElementById("kbd-help");
+  if (helpDialog) helpDialog.addEventListener("close", function () {
+    if (currentRow()) focusRow(currentRow());
+  });
 
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     var form = target.closest ? target.closest("tr.row-form") : null;
     var helpBox = document.getElementById("kbd-help");
+    if (event.key === "Tab" && helpBox && helpBox.open) {
+      // A modal dialog still lets Tab leave the page for the browser's own controls; the help has one
+      // control, so Tab stays on it.
+      helpBox.querySelector("[data-help-close]").focus();
+      event.preventDefault();
+      return;
+    }
     if (event.key === "Escape") {
-      if (helpBox && !helpBox.hidden) { help(false); event.preventDefault(); return; }
+      if (helpBox && helpBox.open) { help(false); event.preventDefault(); return; }
       if (form) {
         // The Close button's request, sent on its own: a click would be dropped while the form's agent
         // search is on its way (htmx syncs requests within a form).
@@ -81,7 +97,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(target)) return;
-    if (helpBox && !helpBox.hidden) return;
+    if (helpBox && helpBox.open) return;
     var row = currentRow();
     switch (event.key) {
       case "j": move(1); break;

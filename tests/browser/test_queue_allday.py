@@ -143,10 +143,17 @@ def test_the_keyboard_moves_accepts_and_opens_and_closes_forms(page, live_server
 
     screenshot(page, "queue-keyboard-1440x900")
     page.keyboard.press("?")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
     screenshot(page, "queue-help-1440x900")
+    # The focus stays in the help while it is open (a modal dialog): Tab never reaches the rows behind.
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('kbd-help').contains(document.activeElement)")
+    expect(page.locator(f"#ticket-{target}")).not_to_be_focused()
     page.keyboard.press("Escape")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+    expect(help_dialog).to_be_hidden()
+    expect(page.locator(f"#ticket-{target}")).to_be_focused()  # back on the row it was on
 
     # Enter on the row with the keyboard focus opens its ticket.
     page.keyboard.press("k")
