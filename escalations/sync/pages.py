@@ -30,6 +30,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,6 +143,10 @@ class PageReader:
     def __iter__(self) -> Iterator[Page]:
         pages: queue.Queue = queue.Queue(maxsize=self.read_ahead)
         stop = threading.Event()
+        # The SLA records and the mapping of page N on a second thread, while this one asks Odoo for
+        # page N+1's tickets: Odoo serves one request while we parse and map the answer to the other
+        # (Odoo runs several workers; a page's SLA records depend only on its ticket ids).
+        finishing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-page-details")
 
         def put(item) -> bool:
             while not stop.is_set():
@@ -156,8 +161,10 @@ class PageReader:
             position = self.start
             try:
                 while position is not None:
-                    page, position = self.read_page(position)
-                    if (page.rows or page.last) and not put(page):  # an empty last page moves the cursor
+                    page, position = self.read_tickets(position)
+                    if not (page.rows or page.last):  # an empty last page moves the cursor
+                        continue
+                    if not put(finishing.submit(self.finish_page, page)):
                         return
                 put(_END)
             except BaseException as exc:  # handed to the consumer, which raises it
@@ -172,13 +179,20 @@ class PageReader:
                     return
                 if isinstance(item, _Failed):
                     raise item.exc
-                yield item
+                yield item.result()
         finally:
             stop.set()
             reader.join()
+            finishing.shutdown(wait=True, cancel_futures=True)
 
     def read_page(self, position: Position) -> tuple[Page, Position | None]:
         """The page at `position`, and the position after it (None: nothing more to read)."""
+        page, following = self.read_tickets(position)
+        return self.finish_page(page), following
+
+    def read_tickets(self, position: Position) -> tuple[Page, Position | None]:
+        """The tickets of the page at `position` (and the records they point at that the mirror
+        lacks), and the position after it (None: nothing more to read)."""
         rows = self.client.search_read(
             names.TICKET, position.domain(), self.fields, order=position.order,
             limit=self.page_size, active_test=False,
@@ -186,16 +200,20 @@ class PageReader:
         full = len(rows) >= self.page_size
         following = position.after(rows, full=full, write_field=self.write_field)
         end = following if following is not None else position.done_at(rows, self.write_field)
-        sla_rows = []
-        if self.schema.sla_model and rows:
-            sla_rows = self.client.search_read(
-                self.schema.sla_model, [("ticket_id", "in", [r["id"] for r in rows])], self.schema.sla_fields
-            )
-        page = Page(rows, sla_rows, last=following is None, cursor=end.cursor,
+        page = Page(rows, [], last=following is None, cursor=end.cursor,
                     referenced=self._referenced(rows) if rows else {})
-        if self.prepare is not None:
-            page.prepared = self.prepare(rows, sla_rows)
         return page, following
+
+    def finish_page(self, page: Page) -> Page:
+        """The page with its tickets' SLA records, mapped by `prepare`."""
+        if self.schema.sla_model and page.rows:
+            page.sla_rows = self.client.search_read(
+                self.schema.sla_model, [("ticket_id", "in", [r["id"] for r in page.rows])],
+                self.schema.sla_fields,
+            )
+        if self.prepare is not None:
+            page.prepared = self.prepare(page.rows, page.sla_rows)
+        return page
 
     def _referenced(self, rows: list[dict]) -> dict[str, list[dict]]:
         s = self.schema
