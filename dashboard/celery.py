@@ -48,6 +48,11 @@ def setup_periodic_tasks(sender, **kwargs):
         name="automation rules",
     )
     sender.add_periodic_task(
+        float(settings.REPORTS_ROLLUP_SECONDS),
+        sender.signature("escalations.tasks.roll_up_reports"),
+        name="reports rollup",
+    )
+    sender.add_periodic_task(
         float(settings.OUTBOX_SWEEP_SECONDS),
         sender.signature("escalations.tasks.sweep_outbox"),
         name="outbox sweep",
@@ -56,4 +61,9 @@ def setup_periodic_tasks(sender, **kwargs):
         float(settings.NOTICE_SWEEP_INTERVAL_SECONDS),
         sender.signature("escalations.tasks.sweep_notices"),
         name="notice reminders and sweep",
+    )
+    sender.add_periodic_task(
+        float(settings.BEAT_HEARTBEAT_SECONDS),
+        sender.signature("escalations.tasks.beat_heartbeat"),
+        name="beat heartbeat (read by /readyz)",
     )

@@ -18,6 +18,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboard.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -95,13 +97,19 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "csp",
     "escalations",
     "dashboard",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id, and its latency covers every middleware.
+    "dashboard.logs.RequestIdMiddleware",
+    "dashboard.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "dashboard.permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,6 +128,29 @@ MIDDLEWARE = [
 # Sessions read from the cache (written through to the database): an unchanged queue poll then costs
 # two queries (the user, the change stamp) instead of three.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A login lasts two weeks by default (Django's own), or until the browser closes when asked.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+# Messages wait in the session, on the server, not in a cookie: the admin's once-shown wall URL is one.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Every page works under a strict policy: scripts and styles only from our own files (no inline code,
+# no eval, no style attributes), never framed, no plugins, forms posted only to the console.
+# `data:` images: the empty favicon in base.html. Permissions-Policy: dashboard/permissions_policy.py.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    },
+}
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
@@ -200,15 +231,54 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"  # made by collectstatic (and the demo)
+# With DEBUG off, pages name the copies collectstatic (the release step) made: compressed, and named
+# after their content, so WhiteNoise lets browsers keep them for a year and a new release is fetched at
+# once. A template naming a file collectstatic did not see fails loudly. The demo (DEBUG on) serves the
+# files as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Odoo -------------------------------------------------------------------------------------------
 # The defaults point at the bundled simulator (`python manage.py odoo_simulator`). The API key has no
 # default: the demo command generates one and hands it to both the simulator and the app.
-ODOO_URL = os.environ.get("ODOO_URL", "http://127.0.0.1:8069")
+def odoo_url(raw: str) -> str:
+    """ODOO_URL, checked at start rather than at the first sync: odoorpc needs http(s) and a host, and
+    speaks to the server's root, so a path would be dropped without a word."""
+    from urllib.parse import urlsplit
+
+    example = "e.g. https://mycompany.odoo.com or http://10.0.0.5:8069"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ImproperlyConfigured(f"ODOO_URL is not a URL ({example}): {raw!r}") from None
+    if parts.username or parts.password:  # never echoed: it may hold a password
+        raise ImproperlyConfigured("ODOO_URL must not carry a login: the console logs in with ODOO_USER "
+                                   "and ODOO_API_KEY")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"ODOO_URL must start with http:// or https:// and name a host ({example}), not {raw!r}"
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"ODOO_URL must be Odoo's address alone, with no path ({example}), not {raw!r}"
+        )
+    return raw
+
+
+ODOO_URL = odoo_url(os.environ.get("ODOO_URL", "http://127.0.0.1:8069"))
 ODOO_DB = os.environ.get("ODOO_DB", "helpdesk")
 ODOO_USER = os.environ.get("ODOO_USER", "console@example.com")
 ODOO_API_KEY = env_secret("ODOO_API_KEY")
 ODOO_TIMEOUT = env_int("ODOO_TIMEOUT", 30)  # seconds, per RPC call
+# How the console talks to Odoo: auto = JSON-2 from Odoo 19 on (it deprecates XML-RPC and JSON-RPC, and
+# can switch them off), JSON-RPC before; jsonrpc or json2 force one.
+ODOO_PROTOCOL = os.environ.get("ODOO_PROTOCOL", "").strip().lower() or "auto"
+if ODOO_PROTOCOL not in ("auto", "jsonrpc", "json2"):
+    raise ImproperlyConfigured(f"ODOO_PROTOCOL must be auto, jsonrpc or json2, not {ODOO_PROTOCOL!r}")
 # Base of the links that open a ticket in Odoo's web client; Odoo's own URL unless a proxy differs.
 ODOO_WEB_URL = os.environ.get("ODOO_WEB_URL", "") or ODOO_URL
 
@@ -221,6 +291,9 @@ SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 500)
 SYNC_OVERLAP_SECONDS = env_int("SYNC_OVERLAP_SECONDS", 300)
 # After Odoo refuses our login or API key, periodic syncs wait this long before trying again.
 SYNC_AUTH_PAUSE_SECONDS = env_int("SYNC_AUTH_PAUSE_SECONDS", 600)
+# Webhooks from Odoo's automation rule (escalations.push, `manage.py odoo_webhooks`): posts a hook takes
+# per minute; past it they are refused (429) and the periodic sync brings those changes.
+ODOO_HOOK_RATE_PER_MINUTE = env_int("ODOO_HOOK_RATE_PER_MINUTE", 600)
 
 # --- Escalation engine ------------------------------------------------------------------------------
 # How often Celery beat evaluates the escalation rules (it also runs after each sync).
@@ -240,6 +313,11 @@ AUTOMATION_LONG_THREAD = env_int("AUTOMATION_LONG_THREAD", 10)
 AUTOMATION_PERSON_TAGS = [
     t.strip() for t in os.environ.get("AUTOMATION_PERSON_TAGS", "VIP").split(",") if t.strip()
 ]
+
+# --- Reports (escalations.reports) -----------------------------------------------------------------
+# How often the reports' rollup takes in what changed (escalations.reports.rollup): the Reports page is
+# at most this far behind.
+REPORTS_ROLLUP_SECONDS = env_int("REPORTS_ROLLUP_SECONDS", 300)
 
 # --- Outbox (actions written back to Odoo) ----------------------------------------------------------
 # How often beat sweeps the outbox: re-sends actions whose retry time came, re-queues stuck ones.
@@ -327,6 +405,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds per SMTP operation
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Escalation console <escalations@localhost>")
 # Base of the dashboard links in notices: the address people open the console at.
 DASHBOARD_BASE_URL = os.environ.get("DASHBOARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if HTTPS and not DASHBOARD_BASE_URL.lower().startswith("https://"):
+    # A wall display's URL carries its token: its first request would cross the network in clear.
+    raise ImproperlyConfigured(
+        f"DASHBOARD_BASE_URL must start with https:// when HTTPS is true, not {DASHBOARD_BASE_URL!r}: "
+        "it is the address in the notices' links and the wall displays' URLs"
+    )
 # A notice that keeps failing for a temporary reason is given up after this many attempts; the wait
 # between attempts doubles from NOTICE_RETRY_BASE_SECONDS up to NOTICE_RETRY_MAX_SECONDS.
 NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 8)
@@ -336,6 +420,32 @@ NOTICE_RETRY_MAX_SECONDS = env_int("NOTICE_RETRY_MAX_SECONDS", 1800)
 NOTICE_INFLIGHT_TIMEOUT_SECONDS = env_int("NOTICE_INFLIGHT_TIMEOUT_SECONDS", 600)
 # How often beat sweeps for stuck notices (and sends due reminders).
 NOTICE_SWEEP_INTERVAL_SECONDS = env_int("NOTICE_SWEEP_INTERVAL_SECONDS", 60)
+# A person gets at most NOTICE_BUDGET single notices per NOTICE_BUDGET_WINDOW_MINUTES; the rest wait
+# for one digest. Escalations whose trigger fired over NOTICE_BACKLOG_MINUTES before they were raised
+# (a first sync, a long outage) always go in a digest.
+NOTICE_BUDGET = env_int("NOTICE_BUDGET", 5)
+NOTICE_BUDGET_WINDOW_MINUTES = env_int("NOTICE_BUDGET_WINDOW_MINUTES", 10)
+NOTICE_BACKLOG_MINUTES = env_int("NOTICE_BACKLOG_MINUTES", 60)
+if NOTICE_BUDGET < 0 or NOTICE_BUDGET_WINDOW_MINUTES < 1 or NOTICE_BACKLOG_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "NOTICE_BUDGET must be 0 or more, NOTICE_BUDGET_WINDOW_MINUTES and NOTICE_BACKLOG_MINUTES 1 or more"
+    )
+
+
+def env_percents(name: str, default: str) -> tuple[int, ...]:
+    """'50,10' -> (50, 10): shares of an SLA window, whole percents from 1 to 99, largest first."""
+    try:
+        values = {int(item) for item in env_list(name, default)}
+    except ValueError:
+        values = {0}
+    if any(not 1 <= value <= 99 for value in values):
+        raise ImproperlyConfigured(f"{name} must list whole percents from 1 to 99, e.g. 50,10")
+    return tuple(sorted(values, reverse=True))
+
+
+# Deadline reminders for an escalated ticket, at these shares of its SLA window left (each person may
+# choose others on /settings/notices/); empty: none.
+NOTICE_REMINDERS = env_percents("NOTICE_REMINDERS", "50,10")
 
 # --- Wall display ----------------------------------------------------------------------------------
 # How often a wall screen asks whether its queue changed (an unchanged answer is an empty 204).
@@ -344,6 +454,10 @@ WALL_POLL_SECONDS = env_int("WALL_POLL_SECONDS", 10)
 WALL_STALE_AFTER_SECONDS = env_int("WALL_STALE_AFTER_SECONDS", 180)
 # Rows a wall renders; the screen shows as many as fit and says how many more there are.
 WALL_ROWS = env_int("WALL_ROWS", 100)
+# Wrong display tokens (wall and JSON feed) from one address: past this many in WALL_TOKEN_GUESS_MINUTES,
+# that address is refused (429), right token or not, until the window ends. Counted in Django's cache.
+WALL_TOKEN_GUESS_LIMIT = env_int("WALL_TOKEN_GUESS_LIMIT", 20)
+WALL_TOKEN_GUESS_MINUTES = env_int("WALL_TOKEN_GUESS_MINUTES", 10)
 
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
@@ -364,18 +478,90 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Exactly one beat per database: a second refuses to start and says which one runs (dashboard.beat_lock).
+CELERY_BEAT_SCHEDULER = "dashboard.beat_lock:LockedScheduler"
+# How often beat makes sure it still holds that lock (at worst, two beats overlap this long after a
+# database failover).
+BEAT_LOCK_CHECK_SECONDS = env_int("BEAT_LOCK_CHECK_SECONDS", 15)
+# When each periodic task last ran, kept by beat (its folder made by the scheduler when it starts).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Worker processes; Celery's default is one per CPU. The tasks mostly wait for Odoo and SMTP, so up to
+# twice the cores pays off on a machine that runs nothing else (README, "Running in production").
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 0) or None
+# A task still running after the soft limit is interrupted (SoftTimeLimitExceeded unwinds it: the sync
+# gives back its lease, a send stays for the sweeper) and its process is killed at the hard limit if it
+# does not stop, so a stuck Odoo call (one that trickles bytes, which ODOO_TIMEOUT per read does not
+# catch) cannot hold a worker forever. Sized to the longest task, a full sync: 20,000 tickets take
+# seconds against the simulator, 100,000 against a slow Odoo several minutes. Only the prefork pool
+# (the production worker's) enforces them; the demo's solo pool does not.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT + 60)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be above 0 and below CELERY_TASK_TIME_LIMIT")
 
-# --- Logging ----------------------------------------------------------------------------------------
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # odoorpc 0.10.1 logs every JSON-RPC body at DEBUG, with the API key in clear text. Never let
-        # it go below INFO, whatever LOG_LEVEL says.
-        "odoorpc": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
-    },
+
+def send_time_limits(lease_seconds: int) -> dict:
+    """A send is interrupted at 80% of its lease and killed at 90%, so the sweeper that re-queues a send
+    after its lease only ever re-queues one that is dead."""
+    return {"soft_time_limit": min(CELERY_TASK_SOFT_TIME_LIMIT, lease_seconds * 0.8),
+            "time_limit": min(CELERY_TASK_TIME_LIMIT, lease_seconds * 0.9)}
+
+
+CELERY_TASK_ANNOTATIONS = {
+    "escalations.tasks.send_odoo_action": send_time_limits(OUTBOX_LEASE_SECONDS),
+    "escalations.tasks.send_notice": send_time_limits(NOTICE_INFLIGHT_TIMEOUT_SECONDS),
 }
+
+# --- Health and metrics (dashboard.health, dashboard.metrics) ---------------------------------------
+# Beat sends a heartbeat task this often; /readyz fails when no worker stamped it for
+# READYZ_BEAT_MAX_AGE_SECONDS (beat or every worker down).
+BEAT_HEARTBEAT_SECONDS = env_int("BEAT_HEARTBEAT_SECONDS", 30)
+READYZ_BEAT_MAX_AGE_SECONDS = env_int("READYZ_BEAT_MAX_AGE_SECONDS", 4 * BEAT_HEARTBEAT_SECONDS)
+# ... when no sync succeeded for this long (six incremental periods: Odoo down, the key refused) ...
+READYZ_SYNC_MAX_AGE_SECONDS = env_int("READYZ_SYNC_MAX_AGE_SECONDS", 6 * SYNC_INTERVAL_SECONDS)
+# ... and when an action has waited this long to reach Odoo (a lease and the longest retry wait).
+READYZ_OUTBOX_MAX_AGE_SECONDS = env_int("READYZ_OUTBOX_MAX_AGE_SECONDS",
+                                        OUTBOX_LEASE_SECONDS + OUTBOX_RETRY_MAX_SECONDS)
+# /metrics answers a bearer token, or requests from these networks that came through no proxy.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    import ipaddress
+
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network such as 10.0.0.0/8") from None
+    return networks
+
+
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+# Set, every process (web, worker, beat) writes its counters there and /metrics adds them up: the same
+# existing folder for all, emptied before they start (prometheus_client's multiprocess mode).
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:
+    # prometheus-client acts on the variable being there: empty, it writes its files in the working folder.
+    raise ImproperlyConfigured("PROMETHEUS_MULTIPROC_DIR is empty: name a folder, or leave it out")
+# Probes and scrapers often speak plain HTTP to the process itself, inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Logging (dashboard.logs) -----------------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+# "text" for people, "json" (a JSON object per line, with request, task and ticket ids) for collectors.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# A worker keeps these handlers instead of Celery's own text format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Error reports (dashboard.error_reports) --------------------------------------------------------
+# Set, unexpected errors go to Sentry (or a compatible service), with no personal data of anyone.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+if SENTRY_DSN:
+    from dashboard.error_reports import error_reports_init
+
+    error_reports_init(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", ""))

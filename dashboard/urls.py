@@ -2,7 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard.views import action_forms, actions, api, automation, queue, ticket, tickets, wall
+from dashboard.views import (
+    action_forms,
+    actions,
+    api,
+    automation,
+    health,
+    hooks,
+    notice_settings,
+    policies,
+    queue,
+    reports,
+    ticket,
+    tickets,
+    wall,
+)
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
@@ -28,11 +42,25 @@ urlpatterns = [
     path("automation/<int:rule_id>/switch/", automation.rule_switch_view, name="automation-switch"),
     path("automation/ledger/", automation.ledger, name="automation-ledger"),
     path("automation/ledger/<int:change_id>/undo/", automation.undo, name="automation-undo"),
+    path("policies/", policies.policy_list, name="policies"),
+    path("policies/first-run/", policies.first_run, name="policies-first-run"),
+    path("policies/<int:team_id>/", policies.policy_edit, name="policy-edit"),
+    path("policies/<int:team_id>/check/", policies.policy_check, name="policy-check"),
+    path("policies/<int:team_id>/preview/", policies.policy_preview_view, name="policy-preview"),
+    path("settings/notices/", notice_settings.notice_settings, name="notice-settings"),
+    path("reports/", reports.report_page, name="reports"),
+    path("reports/tickets/", reports.report_tickets, name="report-tickets"),
+    path("reports/<slug:section>.csv", reports.report_csv, name="report-csv"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("wall/<str:token>/", wall.wall, name="wall"),
+    path("wall/", wall.wall, name="wall-screen"),
+    path("wall/<str:token>/", wall.wall_enter, name="wall"),
     path("api/queue/", api.queue_feed_view, name="api-queue"),
+    path("hooks/odoo/<str:token>/", hooks.odoo_hook, name="odoo-hook"),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
 ]
 
 handler400 = "dashboard.views.errors.bad_request"

@@ -14,6 +14,7 @@ from .models import (
     EscalationPolicy,
     Notice,
     OdooAction,
+    OdooHook,
     Profile,
     SlaStatus,
     Stage,
@@ -23,8 +24,15 @@ from .models import (
     Ticket,
     WallDisplay,
 )
+from .push.tokens import odoo_hook_revoke
 from .sla.refresh import refresh_clocks
 from .walls import wall_display_renew, wall_display_revoke, wall_url
+
+# Titled as the product, not "Django administration": supervisors set policies up in the console
+# (/policies/); the admin stays for the rest (people and roles, wall displays, the records).
+admin.site.site_header = "Escalation console: administration"
+admin.site.site_title = "Escalation console admin"
+admin.site.index_title = "People, wall displays and records"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -261,3 +269,34 @@ class WallDisplayAdmin(admin.ModelAdmin):
             'Wall display "{}" {}. Open this address on the screen; it is shown only this once: '
             '<a href="{}" target="_blank" rel="noreferrer">{}</a>', display.name, what, url, url,
         ), messages.SUCCESS)
+
+
+# -- Odoo's webhook addresses: made by `manage.py odoo_webhooks install`, revoked here or by `remove` ----
+
+
+@admin.register(OdooHook)
+class OdooHookAdmin(admin.ModelAdmin):
+    """The addresses Odoo's automation rule posts ticket changes to. Only a hash of each token is
+    stored; a new address comes with `manage.py odoo_webhooks install`, which also tells Odoo."""
+
+    list_display = ["name", "token_shown", "created_at", "last_used_at", "revoked"]
+    fields = ["name", "token_shown", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke_hooks"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="token")
+    def token_shown(self, obj):
+        return f"{obj.token_prefix}…"
+
+    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
+    def revoked(self, obj):
+        return not obj.is_active
+
+    @admin.action(description="Revoke the selected addresses (Odoo's posts to them answer 404)")
+    def revoke_hooks(self, request, queryset):
+        count = sum(odoo_hook_revoke(hook=hook) for hook in queryset)
+        self.message_user(request, f"{count} address(es) revoked; the periodic sync keeps the mirror.",
+                          messages.SUCCESS)

@@ -4,15 +4,18 @@ domain, and nothing in the domain imports it (the domain enqueues by name, escal
 The names are explicit because beat's schedule (dashboard.celery) and messages already queued refer
 to them. What is decided here is only when to run: periodic syncs pause for a while after Odoo
 refused the credentials, and a sync is followed at once by an evaluation. The outbox and the notices
-schedule their own retries, so no task here ever retries.
+schedule their own retries, so no task here retries on an error; a webhook's ticket read only waits,
+a few times, for a running sync to give back the lease.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
+from prometheus_client import Histogram
 
 from escalations.automation.mail import cap_notice_send, reminder_send
 from escalations.automation.run import automation_run
@@ -26,13 +29,29 @@ from escalations.enqueue import (
 )
 from escalations.models import SyncState
 from escalations.notices.create import notice_catch_up, notice_create_reminders
+from escalations.notices.deadlines import notice_create_deadline_reminders
+from escalations.notices.digest import notice_release_held
 from escalations.notices.send import notice_send, notice_sweep
 from escalations.odoo.errors import OdooError
 from escalations.outbox.send import outbox_send
 from escalations.outbox.sweep import outbox_sweep
+from escalations.push.read import push_lease_held, push_ticket_read
+from escalations.push.schedule import PUSH_READ_TICKET
+from escalations.reports.rollup import report_rollup
 from escalations.sync.run import SyncAlreadyRunning, sync_odoo
 
 logger = logging.getLogger(__name__)
+
+# A targeted read (a webhook's) holds the sync's lease for well under a second: a sync that found it
+# taken tries again this soon, rather than at the next beat tick.
+SYNC_AFTER_PUSH_SECONDS = 2
+# How often a targeted read waits for a running sync before leaving the change to it (or the next one).
+PUSH_BUSY_RETRIES = 10
+
+# Observed in the worker that ran the sync; the web process's /metrics shows it with
+# PROMETHEUS_MULTIPROC_DIR shared (dashboard.metrics). A sync that failed or was skipped is not timed.
+SYNC_DURATION = Histogram("console_sync_duration_seconds", "Successful Odoo syncs, from login to the "
+                          "last page saved", ["kind"], buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
 
 
 def _auth_recently_failed() -> bool:
@@ -47,9 +66,15 @@ def _run(full: bool) -> dict | None:
     if _auth_recently_failed():
         logger.warning("Odoo sync paused: Odoo refused our credentials recently (see SyncState)")
         return None
+    started = time.monotonic()
     try:
         result = sync_odoo(full=full).as_dict()
+        SYNC_DURATION.labels(kind="full" if full else "incremental").observe(time.monotonic() - started)
     except SyncAlreadyRunning:
+        if push_lease_held():
+            logger.info("Odoo sync put off: a webhook's ticket read holds the lease for a moment")
+            (sync_full if full else sync_incremental).apply_async(countdown=SYNC_AFTER_PUSH_SECONDS)
+            return None
         logger.info("Odoo sync skipped: another one is running")
         return None
     except OdooError as exc:
@@ -73,6 +98,34 @@ def sync_incremental():
 @shared_task(name="escalations.tasks.sync_full", ignore_result=True)
 def sync_full():
     return _run(full=True)
+
+
+@shared_task(name=PUSH_READ_TICKET, bind=True, ignore_result=True)
+def push_read_ticket(self, odoo_id: int):
+    """Read one ticket Odoo said changed (a webhook) into the mirror, then evaluate. Safe to repeat: an
+    unchanged ticket writes nothing. While a sync runs, wait for it a few times (it may have read the
+    ticket before the change); then leave it to the next sync, which reads every change anyway."""
+    try:
+        result = push_ticket_read(odoo_id=odoo_id)
+    except SyncAlreadyRunning:
+        if self.request.retries >= PUSH_BUSY_RETRIES:
+            logger.info("Ticket %s left to the next sync: the sync kept the lease", odoo_id)
+            return None
+        raise self.retry(countdown=1, max_retries=PUSH_BUSY_RETRIES) from None
+    except OdooError as exc:
+        logger.warning("Reading ticket %s after its webhook failed (the next sync will): %s", odoo_id,
+                       exc.message)
+        return None
+    return result.outcome
+
+
+@shared_task(name="escalations.tasks.beat_heartbeat", ignore_result=True)
+def beat_heartbeat():
+    """Beat sends this every BEAT_HEARTBEAT_SECONDS; its stamp tells /readyz that beat is sending and a
+    worker is taking what it sends. One conditional UPDATE (the row exists once anything synced)."""
+    now = timezone.now()
+    if not SyncState.objects.filter(pk=1).update(beat_heartbeat_at=now):
+        SyncState.objects.get_or_create(pk=1, defaults={"beat_heartbeat_at": now})
 
 
 @shared_task(name="escalations.tasks.evaluate", ignore_result=True)
@@ -106,17 +159,26 @@ def send_notice(notice_id: int):
 
 @shared_task(name="escalations.tasks.sweep_notices", ignore_result=True)
 def sweep_notices():
-    """Create due reminders, and hand notices whose task was lost to a new one."""
+    """Create due reminders, send the digests and held notices whose time came, and hand notices
+    whose task was lost to a new one."""
     caught_up = notice_catch_up()  # enqueued on commit by notice_create_for_events
-    reminders = notice_create_reminders()
+    reminders = notice_create_reminders() + notice_create_deadline_reminders()
+    released = notice_release_held()
     stuck = notice_sweep()
     for notice_id in stuck:
         enqueue(SEND_NOTICE, notice_id)
-    if caught_up or reminders or stuck:
-        logger.info(
-            "notices: %s caught up, %s reminders created, %s re-queued", caught_up, reminders, len(stuck)
-        )
-    return {"caught_up": caught_up, "reminders": reminders, "requeued": len(stuck)}
+    if caught_up or reminders or released or stuck:
+        logger.info("notices: %s caught up, %s reminders created, %s held released, %s re-queued",
+                    caught_up, reminders, released, len(stuck))
+    return {"caught_up": caught_up, "reminders": reminders, "released": released, "requeued": len(stuck)}
+
+
+@shared_task(name="escalations.tasks.roll_up_reports", ignore_result=True)
+def roll_up_reports():
+    """Bring the reports' rollup up to date with what changed since the last pass. Passes wait for
+    each other (a row lock), so a slow one is never run twice at once."""
+    result = report_rollup()
+    return {"full": result.full, "tickets": result.tickets}
 
 
 @shared_task(name="escalations.tasks.run_automation", ignore_result=True)

@@ -213,6 +213,12 @@ class SyncState(models.Model):
     # When the admins were emailed about this refusal; cleared by the next successful sync, so each
     # refusal episode sends one email. Set by a conditional update: two workers never both send.
     auth_refusal_notified_at = models.DateTimeField(null=True, blank=True)
+    # Stamped by a task beat sends every BEAT_HEARTBEAT_SECONDS (escalations.tasks.beat_heartbeat): a
+    # recent stamp means beat is sending and a worker is running what it sends (/readyz reads it).
+    beat_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When a webhook's targeted read last changed the mirror (escalations.push): tickets then change
+    # without the cursor moving, and the queue's change stamp must still move.
+    pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "sync state"
