@@ -299,3 +299,40 @@ def test_the_admin_lists_hook_addresses_by_prefix_and_revokes_them(client, hook)
     assert client.get(reverse("admin:escalations_odoohook_add")).status_code == 403  # made by the command
     client.post(changelist, {"action": "revoke_hooks", "_selected_action": [hook_row.pk]})
     assert post(client, token, body()).status_code == 404
+
+
+def queued_read_delays() -> list[float | None]:
+    """The delays (seconds from now) of the targeted reads waiting in the broker's queue; None: at once."""
+    from dashboard.celery import app
+
+    now = timezone.now()
+    with app.connection_for_read() as connection:
+        queue = app.amqp.queues[app.conf.task_default_queue](connection.default_channel)
+        delays = []
+        while (message := queue.get(no_ack=False)) is not None:
+            if message.headers.get("task") == PUSH_READ_TICKET:
+                eta = message.headers.get("eta")
+                delays.append(None if eta is None else
+                              (timezone.datetime.fromisoformat(eta) - now).total_seconds())
+            message.reject(requeue=False)
+        return delays
+
+
+@pytest.mark.parametrize("version, first", [("17.0+e", 0.5), ("18.0", 0.5), ("19.0+e", None)])
+def test_before_odoo_19_the_first_read_waits_for_the_commit_after_the_post(client, hook, version, first):
+    # Odoo 17 and 18 post from inside the transaction and commit once answered: a read at once would
+    # mostly see the ticket as it was. Odoo 19 posts after its commit.
+    from django.core.cache import cache
+
+    cache.delete("odoo-push:server-version")
+    state = SyncState.load()
+    state.server_version = version
+    state.save(update_fields=["server_version"])
+    assert post(client, hook[1], body(9)).status_code == 202
+    delays = sorted(queued_read_delays(), key=lambda d: -1 if d is None else d)
+    assert len(delays) == 2
+    if first is None:
+        assert delays[0] is None
+    else:
+        assert first - 0.3 < delays[0] <= first
+    assert 2.5 < delays[1] <= 3

@@ -15,17 +15,33 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from escalations.enqueue import enqueue
+from escalations.models import SyncState
+from escalations.odoo.client import major_version
 
 PUSH_READ_TICKET = "escalations.tasks.push_read_ticket"
 DEBOUNCE_SECONDS = 2
 REREAD_SECONDS = 3
+# Odoo 17 and 18 go on, and commit, once we have answered their post: a first read this much later
+# mostly finds the commit done (read at once, it mostly did not, and the change waited for the second
+# read: a p95 of 3.2 s from edit to screen). Odoo 19 posts after its commit: read at once.
+FIRST_READ_BEFORE_19_SECONDS = 0.5
 
 
 def push_event_schedule(*, odoo_id: int) -> bool:
-    """Read the ticket now and again in REREAD_SECONDS, unless a burst for it already did; whether
-    reads were enqueued."""
+    """Read the ticket now (half a second from now before Odoo 19) and again in REREAD_SECONDS, unless a
+    burst for it already did; whether reads were enqueued."""
     if not cache.add(f"odoo-push:{odoo_id}", 1, timeout=DEBOUNCE_SECONDS):
         return False
-    enqueue(PUSH_READ_TICKET, odoo_id)
+    first = 0 if _posts_after_commit() else FIRST_READ_BEFORE_19_SECONDS
+    enqueue(PUSH_READ_TICKET, odoo_id, countdown=first or None)
     enqueue(PUSH_READ_TICKET, odoo_id, countdown=REREAD_SECONDS)
     return True
+
+
+def _posts_after_commit() -> bool:
+    """Whether the Odoo the mirror last synced is 19 or later (kept a minute in the cache)."""
+    version = cache.get("odoo-push:server-version")
+    if version is None:
+        version = SyncState.objects.values_list("server_version", flat=True).first() or ""
+        cache.set("odoo-push:server-version", version, timeout=60)
+    return major_version(version) >= 19
