@@ -24,6 +24,7 @@ from escalations.benchmarks import (
     bench_teams_create,
     bench_tickets_create,
     database_name,
+    measure_page,
     test_database,
 )
 from escalations.engine import evaluate_escalations
@@ -75,27 +76,7 @@ class Command(BaseCommand):
 
     def _measure(self, client: Client, label: str, path: str, params: dict, runs: int, htmx=False) -> None:
         headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-        for _ in range(3):  # warm the caches (templates, query plans)
-            client.get(path, params, **headers)
-        queries = []
-
-        def count(execute, sql, *rest):
-            queries.append(sql)
-            return execute(sql, *rest)
-
-        # Not CaptureQueriesContext: the request_started signal resets the connection's query log.
-        with connection.execute_wrapper(count):
-            response = client.get(path, params, **headers)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            client.get(path, params, **headers)
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-        self.stdout.write(f"{label}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
-                          f"({runs} runs, HTTP {response.status_code}, {len(response.content):,} bytes, "
-                          f"{len(queries)} SQL queries)")
+        measure_page(self.stdout, client, label, path, params, runs, **headers)
 
 
 def _pending_actions(count: int, *, now) -> None:

@@ -9,7 +9,6 @@ section's CSV and the tickets behind a bar. Median and p95 over the runs, and th
 request.
 """
 
-import statistics
 import time
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from escalations.benchmarks import database_name, test_database
+from escalations.benchmarks import database_name, measure_page, test_database
 from escalations.models import ReportFact, Team, Ticket
 from escalations.reports.rollup import report_rollup
 from escalations.reports.sample_history import history_create
@@ -83,24 +82,4 @@ class Command(BaseCommand):
                           f"{result.tickets} tickets rebuilt, {len(queries)} SQL queries")
 
     def _measure(self, client: Client, label: str, path: str, params: dict, runs: int) -> None:
-        for _ in range(3):  # warm the caches (templates, query plans)
-            client.get(path, params)
-        queries = []
-
-        def count(execute, sql, *rest):
-            queries.append(sql)
-            return execute(sql, *rest)
-
-        # Not CaptureQueriesContext: the request_started signal resets the connection's query log.
-        with connection.execute_wrapper(count):
-            response = client.get(path, params)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            client.get(path, params)
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-        self.stdout.write(f"{label}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
-                          f"({runs} runs, HTTP {response.status_code}, {len(response.content):,} bytes, "
-                          f"{len(queries)} SQL queries)")
+        measure_page(self.stdout, client, label, path, params, runs)
