@@ -35,7 +35,7 @@ from escalations.notices.send import notice_send, notice_sweep
 from escalations.odoo.errors import OdooError
 from escalations.outbox.send import outbox_send
 from escalations.outbox.sweep import outbox_sweep
-from escalations.push.read import push_lease_held, push_ticket_read
+from escalations.push.read import push_ticket_read, sync_lease_held
 from escalations.push.schedule import PUSH_READ_TICKET
 from escalations.reports.rollup import report_rollup
 from escalations.sync.run import SyncAlreadyRunning, sync_odoo
@@ -71,7 +71,8 @@ def _run(full: bool) -> dict | None:
         result = sync_odoo(full=full).as_dict()
         SYNC_DURATION.labels(kind="full" if full else "incremental").observe(time.monotonic() - started)
     except SyncAlreadyRunning:
-        if push_lease_held():
+        # Not a sync's lease: a webhook's ticket read holds it for a moment, or had it a moment ago.
+        if not sync_lease_held():
             logger.info("Odoo sync put off: a webhook's ticket read holds the lease for a moment")
             (sync_full if full else sync_incremental).apply_async(countdown=SYNC_AFTER_PUSH_SECONDS)
             return None

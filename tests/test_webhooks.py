@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalations.models import OdooHook, SyncState, Ticket, TicketStageChange
-from escalations.push.read import push_lease_held, push_ticket_read
+from escalations.push.read import push_ticket_read, sync_lease_held
 from escalations.push.schedule import PUSH_READ_TICKET
 from escalations.push.tokens import odoo_hook_create, odoo_hook_mask, odoo_hook_revoke, odoo_hook_token_of
 from escalations.queue import change_stamp
@@ -211,19 +211,19 @@ def test_a_read_waits_while_a_sync_holds_the_lease_and_a_sync_knows_a_read_holds
     try:
         with pytest.raises(SyncAlreadyRunning):
             push_ticket_read(odoo_id=_open_ticket(mirrored))
-        assert not push_lease_held()
+        assert sync_lease_held()
     finally:
         _release_lease(owner)
     from escalations.push import read
 
     push_owner = read._take_lease()
     try:
-        assert push_lease_held()
+        assert not sync_lease_held()
         with pytest.raises(SyncAlreadyRunning):
             sync_odoo()
     finally:
         read._release_lease(push_owner)
-    assert not push_lease_held()
+    assert not sync_lease_held()
 
 
 def test_the_read_task_leaves_a_change_to_the_sync_that_holds_the_lease_and_reads_it_after(mirrored):
@@ -259,6 +259,59 @@ def test_a_sync_that_finds_a_reads_lease_is_put_off_by_two_seconds_not_skipped(m
         assert message is not None and message.headers["task"] == "escalations.tasks.sync_incremental"
         assert message.headers["eta"] is not None
         message.reject(requeue=False)
+
+
+@pytest.fixture
+def released_after_the_next_failed_claim(monkeypatch):
+    """Lets go of a lease right after the next claim of it fails: the moment between a failed claim and
+    the look at who holds the lease, which a second worker's read can hit (it did, in CI)."""
+    from django.db.models.query import QuerySet
+
+    update, pending = QuerySet.update, []
+
+    def racing_update(self, **kwargs):
+        count = update(self, **kwargs)
+        if count == 0 and "lease_owner" in kwargs and pending:
+            held = SyncState.objects.filter(pk=1, lease_owner=pending.pop())
+            update(held, lease_until=None, lease_owner="")
+        return count
+
+    monkeypatch.setattr(QuerySet, "update", racing_update)
+    return pending.append
+
+
+def test_a_read_claims_a_lease_let_go_between_its_failed_claim_and_its_look_at_the_holder(
+        mirrored, released_after_the_next_failed_claim):
+    from escalations.push import read
+
+    state, odoo_id = mirrored, _open_ticket(mirrored)
+    state.call("helpdesk.ticket", "write", [[odoo_id], {"name": "After the other read"}], uid=state.admin_uid)
+    released_after_the_next_failed_claim(read._take_lease())
+    assert push_ticket_read(odoo_id=odoo_id).outcome == "saved"
+    assert Ticket.objects.get(odoo_id=odoo_id).name == "After the other read"
+
+
+def test_a_sync_whose_claim_failed_on_a_read_that_has_let_go_since_is_put_off_not_skipped(
+        mirrored, released_after_the_next_failed_claim):
+    from escalations import tasks
+    from escalations.push import read
+
+    queued_reads()
+    released_after_the_next_failed_claim(read._take_lease())
+    assert tasks.sync_incremental() is None
+    assert "escalations.tasks.sync_incremental" in _queued_task_names()
+
+
+def _queued_task_names() -> list[str]:
+    from dashboard.celery import app
+
+    with app.connection_for_read() as connection:
+        queue = app.amqp.queues[app.conf.task_default_queue](connection.default_channel)
+        names = []
+        while (message := queue.get(no_ack=False)) is not None:
+            names.append(message.headers["task"])
+            message.reject(requeue=False)
+        return names
 
 
 @pytest.mark.django_db(transaction=True)  # the other read releases its lease from a thread of its own

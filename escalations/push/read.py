@@ -7,7 +7,7 @@ its own ("push:..."), so that a sync and a targeted read never write tickets at 
 the same new ticket, and a sync saving a page read before the change would undo the newer values).
 A targeted read holding the lease is waited for (a save takes milliseconds); a sync is not: the task
 tries again a moment later, and the sync task, finding a targeted read's lease, tries again in two
-seconds rather than at the next beat tick (`push_lease_held`). A sync may have saved a later write of
+seconds rather than at the next beat tick (`sync_lease_held`). A sync may have saved a later write of
 the ticket between the read and the save: the read's older values are then not saved (by write date,
 which Odoo gives to the second; two writes within one second are settled by the later one's own
 webhook). It never moves the sync's cursor: the sync still reads everything that changed.
@@ -153,7 +153,9 @@ def _take_lease() -> str:
         )
         if claimed:
             return owner
-        if not push_lease_held() or time.monotonic() > deadline:
+        # Asked again after the claim failed: the other read may have let go in between, and a lease
+        # found free is claimed at once rather than taken for a sync's.
+        if sync_lease_held() or time.monotonic() > deadline:
             raise SyncAlreadyRunning("A sync is running")
         time.sleep(0.02)
 
@@ -162,11 +164,11 @@ def _release_lease(owner: str) -> None:
     SyncState.objects.filter(pk=1, lease_owner=owner).update(lease_until=None, lease_owner="")
 
 
-def push_lease_held() -> bool:
-    """Whether a targeted read holds the sync's lease right now (a sync that found it taken may try
-    again in a moment instead of at the next beat tick)."""
-    return SyncState.objects.filter(pk=1, lease_owner__startswith=LEASE_PREFIX,
-                                    lease_until__gt=timezone.now()).exists()
+def sync_lease_held() -> bool:
+    """Whether a sync (not a targeted read) holds the lease right now. A sync task that found the lease
+    taken tries again in a moment unless this says a sync has it; a read stops waiting when it does."""
+    return (SyncState.objects.filter(pk=1, lease_until__gt=timezone.now())
+            .exclude(lease_owner__startswith=LEASE_PREFIX).exists())
 
 
 # -- a logged-in client per worker process ---------------------------------------------------------------
