@@ -112,15 +112,20 @@ def _column_list(fields) -> str:
 
 def _copy(cursor, table: str, fields, rows: list[dict]) -> None:
     values = _getter(fields)
-    # Binary COPY, the columns' types given: psycopg then writes each row in C, where the text format
-    # formats each value in Python (a datetime costs more than the database spends storing it), and
-    # the server has no text to parse.
-    types = [f.db_type(connection).split("(")[0] for f in fields]  # "varchar(64)" -> "varchar"
     # cursor.cursor is psycopg's own cursor under Django's wrapper.
     with cursor.cursor.copy(f'COPY "{table}" ({_column_list(fields)}) FROM STDIN (FORMAT BINARY)') as copy:
-        copy.set_types(types)
+        copy.set_types(_binary_types(tuple(fields)))
         for row in rows:
             copy.write_row(values(row))
+
+
+@lru_cache(maxsize=64)
+def _binary_types(fields: tuple) -> list[str]:
+    """The columns' types for a binary COPY: psycopg then writes each row in C, where the text format
+    formats each value in Python (a datetime costs more than the database spends storing it), and the
+    server has no text to parse. Once per column list: each look-up goes through the connection's
+    proxy, and a full sync makes hundreds of COPYs."""
+    return [f.db_type(connection).split("(")[0] for f in fields]  # "varchar(64)" -> "varchar"
 
 
 def _getter(fields) -> Callable[[dict], tuple]:

@@ -143,7 +143,7 @@ def test_stage_history_starts_with_each_new_ticket_and_records_each_move(odoo, s
     state.clock.advance(timedelta(minutes=5))
     state.call("helpdesk.ticket", "write", [[ticket.pk], {"stage_id": ticket.stage_id}])
     sync_odoo()
-    sync_odoo(full=True)  # a full sync rewrites every ticket but adds no history
+    sync_odoo(full=True)  # a full sync reads every ticket again but adds no history
 
     history = TicketStageChange.objects.filter(ticket=ticket)
     moves = list(history.values_list("from_stage_id", "stage_id", "at"))
@@ -229,6 +229,46 @@ def test_policy_deadline_for_a_ticket_odoo_gives_none_yet_pauses_while_waiting(o
     sync_odoo()
     clock.refresh_from_db()
     assert (clock.deadline, clock.paused) == (utc(2026, 11, 25, 16), False)
+
+
+def test_a_full_sync_writes_no_unchanged_ticket_yet_moves_the_clock_a_new_holiday_moves(odoo, settings):
+    """A holiday added in Odoo writes no ticket: the hourly full sync works every open ticket's clock out
+    again on the calendars it read, while the tickets themselves, unchanged, are not written."""
+    settings.SYNC_OVERLAP_SECONDS = 0
+    state = odoo.state
+    billing = search(state, "helpdesk.team", [("name", "=", "Billing")])
+    state.call("helpdesk.team", "write", [billing, {"use_sla": False}])  # the console's own target
+    sync_odoo(full=True)
+    EscalationPolicy.objects.create(team=Team.objects.get(odoo_id=billing[0]), target_hours=4)
+    state.clock.set(utc(2026, 11, 25, 10))  # Wed 11:00 CET: 11-12 and 13-16 CET
+    values = {"name": "VPN down", "description": "Since 9", "team_id": billing[0],
+              "stage_id": Stage.objects.get(name="In Progress").pk}
+    ticket_id = state.call("helpdesk.ticket", "create", [values])
+    sync_odoo(full=True)
+    assert TicketClock.objects.get(ticket_id=ticket_id).deadline == utc(2026, 11, 25, 15)
+    written = dict(Ticket.objects.values_list("odoo_id", "synced_at"))
+
+    standard = odoo_calendar(state, "Standard 40 hours/week")
+    state.call("resource.calendar.leaves", "create", [{  # Wed 14:00-16:00 CET off
+        "name": "Fire drill", "calendar_id": standard,
+        "date_from": "2026-11-25 13:00:00", "date_to": "2026-11-25 15:00:00",
+    }])
+    result = sync_odoo(full=True)
+
+    assert (result.created, result.updated) == (0, 0)
+    assert dict(Ticket.objects.values_list("odoo_id", "synced_at")) == written
+    # 11-12 CET, 13-14 CET, then 16-17 CET and Thursday 08:00-09:00 CET.
+    assert TicketClock.objects.get(ticket_id=ticket_id).deadline == utc(2026, 11, 26, 8)
+
+
+def test_a_release_that_maps_differently_has_every_ticket_written_again_once(odoo, monkeypatch):
+    from escalations.sync import mapping
+
+    first = sync_odoo(full=True)
+    assert sync_odoo(full=True).updated == 0
+    monkeypatch.setattr(mapping, "MAPPING_VERSION", "a later release")
+    assert sync_odoo(full=True).updated == first.created
+    assert sync_odoo(full=True).updated == 0
 
 
 # -- two-week calendars and personal leaves ---------------------------------------------------------

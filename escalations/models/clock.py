@@ -37,7 +37,9 @@ class TicketStageChange(models.Model):
     and the ticket page's timeline. Changes between two syncs are seen as one.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="stage_changes")
+    # No index of its own: (ticket, at) below serves every look-up by ticket, and a full sync writes a
+    # row for each new ticket.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="stage_changes", db_index=False)
     stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="+")
     from_stage = models.ForeignKey(Stage, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()

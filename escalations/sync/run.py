@@ -104,7 +104,8 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     calendars.sync_calendars(client, schema, full=full, now=now)
     writes = store.SyncWrites(rules=TeamRules(), synced_at=now, held=store.held_tickets() if full else None)
     seen, saved = _sync_ticket_pages(
-        client, schema, result, start=start, writes=writes, rewrite_all=full, lease_owner=lease_owner
+        client, schema, result, start=start, writes=writes, map_all=full and not writes.held,
+        lease_owner=lease_owner,
     )
     # The pages may have brought a team whose calendar the mirror lacks (a new team has no policy yet,
     # so no clock of theirs depends on it).
@@ -120,10 +121,11 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     _count_invisible()
     started = time.monotonic()
     # The pages wrote the clocks of the tickets they saved. Deleted tickets lose theirs; on a full sync
-    # so do tickets no longer open, and open tickets it did not read (hidden from the console) get
-    # theirs on the calendars it read.
-    not_read = _open_ticket_ids() - saved if full else set()
-    result.clocks += refresh_clocks(ticket_ids=not_read | gone)
+    # so do tickets no longer open, and every other open ticket's clock is worked out again on the
+    # calendars it read (a holiday added in Odoo moves deadlines without writing any ticket); only
+    # those whose reading changed are written.
+    not_saved = _open_ticket_ids() - saved if full else set()
+    result.clocks += refresh_clocks(ticket_ids=not_saved | gone)
     if full:
         drop_stale_clocks()
     result.clock_seconds = round(result.clock_seconds + time.monotonic() - started, 3)
@@ -173,18 +175,19 @@ def _sync_reference_models(client: OdooClient, schema: HelpdeskSchema, *, since)
 
 
 def _sync_ticket_pages(
-    client, schema, result: SyncResult, *, start: Position, writes: store.SyncWrites, rewrite_all: bool,
+    client, schema, result: SyncResult, *, start: Position, writes: store.SyncWrites, map_all: bool,
     lease_owner: str,
 ) -> tuple[set[int], set[int]]:
     """Save the changed tickets page by page; returns the ids of every ticket read, and of those saved.
 
-    Rows the mirror already holds with the same values are skipped (their write_date may have moved
-    alone: crons and recomputes rewrite unchanged tickets), except on a full sync, which rewrites
-    everything once so that any drift is repaired.
-    """
+    Rows the mirror already holds with the same values are skipped, on a full sync too: their
+    write_date may have moved alone (crons and recomputes rewrite unchanged tickets), and the digest
+    changes with the mapping's code (mapping.MAPPING_VERSION), so a release that maps a field anew
+    rewrites every row once. `map_all`: map every row in the reading thread (a sync into an empty
+    mirror writes them all)."""
     reader = PageReader(
         client, schema, start=start, page_size=settings.SYNC_PAGE_SIZE, known_ids=_known_ids(),
-        prepare=partial(store.mirror_page, schema=schema, synced_at=writes.synced_at, map_all=rewrite_all),
+        prepare=partial(store.mirror_page, schema=schema, synced_at=writes.synced_at, map_all=map_all),
     )
     seen: set[int] = set()
     saved: set[int] = set()
@@ -195,11 +198,8 @@ def _sync_ticket_pages(
         seen.update(mirror.ids)
         _save_referenced(page.referenced, writes)
         changed, known = store.changed_ticket_ids(mirror.digests, writes.held)
-        if rewrite_all:
-            # Once each, even when a busy second has it read twice: that repairs any drift.
-            changed |= mirror.ids - saved
         saved |= changed
-        result.unchanged += len(mirror.ids) - len(changed)  # a full sync's rewrites count as updated
+        result.unchanged += len(mirror.ids) - len(changed)
         counts = store.save_ticket_page(mirror, changed, known=known, writes=writes, cursor=page.cursor)
         result.created += counts.created
         result.updated += counts.updated
@@ -304,7 +304,7 @@ def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *
         return set()
     oldest = min(odoo_datetime(r[write_field]) for r in rows)
     _, saved = _sync_ticket_pages(
-        client, schema, result, start=Position(oldest), writes=writes, rewrite_all=False,
+        client, schema, result, start=Position(oldest), writes=writes, map_all=False,
         lease_owner=lease_owner,
     )
     return saved
