@@ -219,11 +219,13 @@ def escalation_queue(*, now: datetime, filters: QueueFilters = QueueFilters(), u
 def at_risk_not_escalated(*, now: datetime, filters: QueueFilters = QueueFilters(), user=None,
                           team_ids: list[int] | None = None, limit: int = 50, offset: int = 0,
                           server_version: str = "") -> Queue:
-    """Open tickets at risk or breached that no open escalation covers yet (the queue's second tab)."""
+    """Open tickets at risk or breached that no open escalation covers yet (the queue's second tab).
+    Not those Odoo no longer shows the console: their deadline is as last read, and Odoo would refuse
+    an escalation's writes (the sync line counts them)."""
     escalated = Escalation.objects.filter(ticket=OuterRef("pk"), ended_at__isnull=True)
     qs = (
         Ticket.objects.open()
-        .filter(clock__at_risk_at__lte=now, clock__paused=False)
+        .filter(clock__at_risk_at__lte=now, clock__paused=False, invisible_since__isnull=True)
         .exclude(Exists(escalated))
         .annotate(sla=sla_expression(now, prefix=""))
     )

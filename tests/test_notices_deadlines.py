@@ -130,3 +130,15 @@ def test_no_deadline_reminder_in_quiet_hours_and_the_share_still_due_after_them(
     assert notice_create_deadline_reminders(now=T0 + timedelta(minutes=1)) == 1  # 09:31: only on-call
     assert notice_create_deadline_reminders(now=T0 + timedelta(minutes=31)) == 1  # 10:01: the lead's
     assert [email for email, _ in reminded()] == ["lead@example.com", ONCALL]
+
+
+@pytest.mark.django_db
+def test_no_reminder_for_a_ticket_odoo_no_longer_shows_the_console(level1, people):
+    escalation = escalated(level1, people[0])
+    escalation.ticket.invisible_since = T0 - timedelta(minutes=30)
+    escalation.ticket.save()
+
+    assert notice_create_deadline_reminders(now=T0 + timedelta(minutes=1)) == 0
+    escalation.ticket.invisible_since = None  # shown again: its deadline is read again, and counts
+    escalation.ticket.save()
+    assert notice_create_deadline_reminders(now=T0 + timedelta(minutes=1)) == 2  # the lead, the on-call

@@ -92,6 +92,17 @@ def test_at_risk_tab_lists_tickets_at_risk_that_no_escalation_covers(level1):
     assert queue.counts["total"] == 2
 
 
+def test_the_at_risk_tab_leaves_out_a_ticket_odoo_no_longer_shows_the_console(level1):
+    hidden = TicketClockFactory(deadline=T0 - timedelta(minutes=20)).ticket
+    shown = TicketClockFactory(deadline=T0 - timedelta(minutes=10)).ticket
+    hidden.invisible_since = T0 - timedelta(hours=1)
+    hidden.save()
+
+    queue = at_risk_not_escalated(now=T0)
+
+    assert [row.ticket.pk for row in queue.rows] == [shown.pk] and queue.counts["total"] == 1
+
+
 def test_one_row_for_a_ticket_with_or_without_an_open_escalation(level1):
     escalation = escalated(level1, left=timedelta(minutes=-3))
     row = queue_row(escalation.ticket_id, now=T0)

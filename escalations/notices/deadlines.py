@@ -36,9 +36,10 @@ def share_due(percents: tuple[int, ...], *, clock: TicketClock, since: datetime,
 def notice_create_deadline_reminders(*, now: datetime | None = None) -> int:
     """Create the deadline reminders due now; returns how many were new."""
     now = now or timezone.now()
+    # Not for a ticket Odoo no longer shows the console: its deadline is only as last read.
     escalations = list(Escalation.objects.filter(
         ended_at__isnull=True, ticket__clock__paused=False, ticket__clock__deadline__gt=now,
-        ticket__clock__window_start__isnull=False,
+        ticket__clock__window_start__isnull=False, ticket__invisible_since__isnull=True,
     ).select_related("level", "ticket__clock").order_by("pk"))
     if not escalations:
         return 0
