@@ -47,26 +47,19 @@ def test_database() -> Iterator[None]:
 
 
 @contextmanager
-def simulator_process(*, tickets: int, port: int) -> Iterator[str]:
-    """The simulator seeded with `tickets`, serving on `port`; yields its URL once it answers."""
-    with socket.socket() as probe:
-        # Else the benchmark would time whatever already listens there (a demo's simulator, say).
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise CommandError(f"Port {port} is already in use; choose another with --port.")
+def simulator_process(*, tickets: int, port: int, options: tuple[str, ...] = (),
+                      log_name: str = "benchmark-simulator.log") -> Iterator[str]:
+    """The simulator seeded with `tickets`, serving on `port` (with `options`: --odoo-version, ...);
+    yields its URL once it answers, the app's settings pointed at it."""
+    port_free(port)
     api_key = secrets.token_urlsafe(16)
-    simulator = subprocess.Popen(
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
-         "--tickets", str(tickets), "--api-key", api_key],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
+               "--tickets", str(tickets), "--api-key", api_key, *options]
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url)
+    with background_process(command, env=dict(os.environ), log_name=log_name,
+                            ready_url=f"{url}/__simulator__/status"):
         settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
         yield url
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=10)
 
 
 def database_url() -> str:
@@ -79,33 +72,18 @@ def database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, concurrency: int, log_path) -> Iterator[subprocess.Popen]:
+def celery_worker(*, concurrency: int, log_name: str, options: tuple[str, ...] = ("--loglevel", "WARNING"),
+                  ) -> Iterator[subprocess.Popen]:
     """A real Celery worker (prefork, `concurrency` processes) on this database, this broker and the
-    Odoo the settings point at; its queue is emptied first. Its log goes to `log_path`."""
+    Odoo the settings point at; its queue is emptied first. Its log goes to VAR_DIR / `log_name`."""
     from dashboard.celery import app
 
     with app.connection_for_write() as broker:
         broker.default_channel.queue_purge(app.conf.task_default_queue)
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "ODOO_URL": settings.ODOO_URL, "ODOO_DB": settings.ODOO_DB, "ODOO_USER": settings.ODOO_USER,
-           "ODOO_API_KEY": settings.ODOO_API_KEY}
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "prefork",
-             "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-mingle",
-             "--without-gossip"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its pool processes go with it
-        )
-        try:
-            yield worker
-        finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=10)
+    command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "prefork",
+               "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", *options]
+    with background_process(command, env=process_env(), log_name=log_name) as worker:
+        yield worker
 
 
 def analyze_tables() -> None:
@@ -146,15 +124,58 @@ def database_name() -> str:
     return settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
 
 
-def _wait_until_up(url: str, timeout: float = 120) -> None:
+# -- other processes -------------------------------------------------------------------------------------
+
+
+def port_free(port: int) -> None:
+    """Refuse a port something already listens on: the benchmark would time whatever answers there (a
+    demo's simulator, say)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise CommandError(f"Port {port} is already in use; choose another with --port.")
+
+
+def process_env(**extra: str) -> dict:
+    """The environment of another process of the app: this (test) database, this broker, this Odoo."""
+    return {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "ODOO_URL": settings.ODOO_URL, "ODOO_DB": settings.ODOO_DB, "ODOO_USER": settings.ODOO_USER,
+            "ODOO_API_KEY": settings.ODOO_API_KEY, "DASHBOARD_BASE_URL": settings.DASHBOARD_BASE_URL, **extra}
+
+
+@contextmanager
+def background_process(command: list[str], *, env: dict, log_name: str,
+                       ready_url: str | None = None) -> Iterator[subprocess.Popen]:
+    """`command` running, its output in VAR_DIR / `log_name`; yielded once `ready_url` answers, if given.
+    In a process group of its own, stopped as a whole: Gunicorn's and Celery's children go with it."""
+    log_path = settings.VAR_DIR / log_name
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            if ready_url:
+                _wait_until_up(ready_url, process, log_path)
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{url} did not start; see {log_path}")
         try:
-            with urlopen(f"{url}/__simulator__/status", timeout=2):
+            with urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
-    raise CommandError(f"The simulator did not start on {url}")
+    raise CommandError(f"{url} did not answer within {timeout:.0f} s; see {log_path}")
 
 
 # Firing tickets per kind, out of every 10 firing ones.

@@ -41,14 +41,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, actions: int, throughput_actions: int, workers: int, port: int, **options):
         tickets = 2 * max(actions, throughput_actions) + 200  # about half are open
-        log = settings.VAR_DIR / "benchmark-worker.log"
         with test_database(), simulator_process(tickets=tickets, port=port):
             sync_odoo(full=True)
             user = _supervisor()
             broker = settings.CELERY_BROKER_URL.split(":")[0]
             self.stdout.write(f"database: {database_name()}, broker: {broker}, simulator on loopback, "
                               f"{Ticket.objects.count()} tickets mirrored")
-            with celery_worker(concurrency=workers, log_path=log):
+            with celery_worker(concurrency=workers, log_name="benchmark-worker.log"):
                 self._latency(user, actions)
                 self._throughput(user, throughput_actions, workers)
 

@@ -21,10 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,12 +30,19 @@ from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
-from celery import current_app
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from escalations.benchmarks import database_name, database_url, test_database
+from escalations.benchmarks import (
+    background_process,
+    celery_worker,
+    database_name,
+    port_free,
+    process_env,
+    simulator_process,
+    test_database,
+)
 from escalations.engine import evaluate_escalations
 from escalations.models import Escalation, EscalationLevel, EscalationPolicy, Team
 from escalations.odoo.client import OdooClient, OdooConfig
@@ -181,72 +185,30 @@ def _escalate_open_tickets() -> list[int]:
 # -- the processes ---------------------------------------------------------------------------------------
 
 
-def _free(port: int) -> None:
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise CommandError(f"Port {port} is already in use; choose another.")
-
-
-def _env() -> dict:
-    return {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "ODOO_URL": settings.ODOO_URL, "ODOO_DB": settings.ODOO_DB, "ODOO_USER": settings.ODOO_USER,
-            "ODOO_API_KEY": settings.ODOO_API_KEY, "DASHBOARD_BASE_URL": settings.DASHBOARD_BASE_URL}
-
-
-@contextmanager
-def _process(command: list[str], *, env: dict, log_name: str, ready_url: str | None = None):
-    with open(settings.VAR_DIR / log_name, "w") as log:
-        # Its own process group: Gunicorn's and Celery's children go with it.
-        process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            if ready_url:
-                _wait_until_up(ready_url, process, log_name)
-            yield process
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-
 @contextmanager
 def _simulator(port: int, tickets: int, version: int, admin_key: str):
-    _free(port)
-    api_key = secrets.token_urlsafe(16)
-    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
-               "--tickets", str(tickets), "--odoo-version", str(version), "--api-key", api_key,
-               "--admin-api-key", admin_key]
-    url = f"http://127.0.0.1:{port}"
-    with _process(command, env=dict(os.environ), log_name="benchmark-push-simulator.log",
-                  ready_url=f"{url}/__simulator__/status"):
-        settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
+    options = ("--odoo-version", str(version), "--admin-api-key", admin_key)
+    with simulator_process(tickets=tickets, port=port, options=options,
+                           log_name="benchmark-push-simulator.log") as url:
         yield url
 
 
 @contextmanager
 def _web(port: int):
-    _free(port)
+    port_free(port)
     command = [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "-c", "gunicorn.conf.py",
                "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-    with _process(command, env=_env(), log_name="benchmark-push-web.log",
-                  ready_url=f"http://127.0.0.1:{port}/healthz") as process:
+    with background_process(command, env=process_env(), log_name="benchmark-push-web.log",
+                            ready_url=f"http://127.0.0.1:{port}/healthz") as process:
         yield process
 
 
 @contextmanager
 def _worker():
-    app = current_app  # the project's, which Django loads at start (dashboard/__init__.py)
-    with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge(app.conf.task_default_queue)
     schedule = settings.VAR_DIR / "benchmark-push-beat-schedule"
     schedule.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "prefork",
-               "--concurrency", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip",
-               "--beat", "--schedule", str(schedule)]
-    with _process(command, env=_env(), log_name="benchmark-push-worker.log") as process:
+    options = ("--loglevel", "INFO", "--beat", "--schedule", str(schedule))
+    with celery_worker(concurrency=2, log_name="benchmark-push-worker.log", options=options) as process:
         _wait_for_log(process, "benchmark-push-worker.log", " ready.")  # Celery's line once it consumes
         yield process
 
@@ -258,16 +220,3 @@ def _wait_for_log(process, log_name: str, text: str, timeout: float = 120) -> No
             return
         time.sleep(0.2)
     raise CommandError(f"The Celery worker did not start; see {settings.VAR_DIR / log_name}")
-
-
-def _wait_until_up(url: str, process, log_name: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"{url} did not start; see {settings.VAR_DIR / log_name}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError(f"{url} did not answer within {timeout:.0f} s; see {settings.VAR_DIR / log_name}")
