@@ -13,7 +13,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from urllib.request import urlopen
 
 from django.conf import settings
@@ -46,20 +48,46 @@ def test_database() -> Iterator[None]:
         teardown_databases(old_config, verbosity=0)
 
 
+@dataclass(frozen=True)
+class Simulator:
+    url: str
+    pid: int
+
+
 @contextmanager
 def simulator_process(*, tickets: int, port: int, options: tuple[str, ...] = (),
-                      log_name: str = "benchmark-simulator.log") -> Iterator[str]:
-    """The simulator seeded with `tickets`, serving on `port` (with `options`: --odoo-version, ...);
-    yields its URL once it answers, the app's settings pointed at it."""
+                      log_name: str = "benchmark-simulator.log") -> Iterator[Simulator]:
+    """The simulator seeded with `tickets`, serving on `port` (with `options`: --odoo-version, ...),
+    once it answers, the app's settings pointed at it."""
     port_free(port)
     api_key = secrets.token_urlsafe(16)
     command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
                "--tickets", str(tickets), "--api-key", api_key, *options]
     url = f"http://127.0.0.1:{port}"
     with background_process(command, env=dict(os.environ), log_name=log_name,
-                            ready_url=f"{url}/__simulator__/status"):
+                            ready_url=f"{url}/__simulator__/status") as process:
         settings.ODOO_URL, settings.ODOO_API_KEY = url, api_key
-        yield url
+        yield Simulator(url, process.pid)
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """The CPU time (user and system) a process of this machine has used, from /proc (Linux); None
+    where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def database_backend_pid() -> int | None:
+    """The PostgreSQL server process serving this thread's connection (None on SQLite, whose work is
+    done in ours)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 def database_url() -> str:
