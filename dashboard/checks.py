@@ -8,6 +8,7 @@ URL, a bad number) already stop every process when dashboard.settings is read.
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.core.checks import Warning as CheckWarning
 
 BROKER_TIMEOUT = 5.0  # seconds
 
@@ -30,3 +31,17 @@ def broker_answers(app_configs=None, **kwargs):
                 id="dashboard.E001",
             )]
     return []
+
+
+@register("caches", deploy=True)
+def cache_shared(app_configs=None, **kwargs):
+    """Limits that count in the cache hold across processes only with a shared one (dashboard.settings)."""
+    if settings.CACHE_URL:
+        return []
+    return [CheckWarning(
+        "CACHE_URL is not set: each process counts the wall token guesses, the webhook's rate and its "
+        "debounce on its own, so N web processes allow N times the limits.",
+        hint="Set CACHE_URL to a Redis database (e.g. redis://127.0.0.1:6379/1, not the broker's) when "
+             "running more than one web process or worker.",
+        id="dashboard.W001",
+    )]

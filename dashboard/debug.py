@@ -11,4 +11,6 @@ from django.views.debug import SafeExceptionReporterFilter
 
 
 class SecretsFilter(SafeExceptionReporterFilter):
-    hidden_settings = re.compile("API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URL|DSN", flags=re.I)
+    # LOCATION: a cache's address (CACHE_URL), which may carry Redis's password.
+    hidden_settings = re.compile("API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|URL|DSN|LOCATION",
+                                 flags=re.I)

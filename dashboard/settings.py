@@ -459,6 +459,17 @@ WALL_ROWS = env_int("WALL_ROWS", 100)
 WALL_TOKEN_GUESS_LIMIT = env_int("WALL_TOKEN_GUESS_LIMIT", 20)
 WALL_TOKEN_GUESS_MINUTES = env_int("WALL_TOKEN_GUESS_MINUTES", 10)
 
+# --- Cache ------------------------------------------------------------------------------------------
+# What must count across processes lives in the cache: the wall token guesses, the webhook's rate and
+# its debounce per ticket. Django's local-memory cache by default (no server to run), where each process
+# counts on its own: N web processes allow N times the limits. With more than one web process or
+# worker, point CACHE_URL at Redis (a database of its own, never the broker's).
+CACHE_URL = env_secret("CACHE_URL")
+if CACHE_URL:
+    if CACHE_URL.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured("CACHE_URL must be a Redis URL, e.g. redis://127.0.0.1:6379/1")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+
 # --- Celery -----------------------------------------------------------------------------------------
 # No broker server by default: kombu's filesystem transport on a folder under var/. Redis (or any
 # broker URL) when CELERY_BROKER_URL is set.

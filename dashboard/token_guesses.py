@@ -7,8 +7,7 @@ token, until the window that began with its first wrong token ends. A revoked to
 was real.
 
 The count lives in Django's default cache. With the default local-memory cache each server process
-counts its own, so N processes allow up to N times the limit; a shared cache (Redis, Memcached) makes
-it one count.
+counts its own, so N processes allow up to N times the limit; CACHE_URL (Redis) makes it one count.
 """
 
 import logging

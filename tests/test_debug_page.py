@@ -1,5 +1,5 @@
 """With DEBUG on (a local demo), Django's debug page shows the settings: never a password, including
-those inside the broker's and the email server's URLs."""
+those inside the broker's, the cache's and the email server's URLs."""
 
 import pytest
 from django.views.debug import get_default_exception_reporter_filter
@@ -22,8 +22,11 @@ def test_the_debug_page_for_an_unknown_host_shows_no_password(client, settings):
 
 
 def test_the_safe_settings_mask_every_url_and_secret(settings):
-    settings.CELERY_BROKER_URL = BROKER
+    settings.CELERY_BROKER_URL = settings.CACHE_URL = BROKER
+    redis = "django.core.cache.backends.redis.RedisCache"
+    settings.CACHES = {"default": {"BACKEND": redis, "LOCATION": BROKER}}
     settings.EMAIL_URL = MAIL
     safe = get_default_exception_reporter_filter().get_safe_settings()
     assert "hunter2" not in str(safe)
     assert safe["CELERY_BROKER_URL"] == safe["EMAIL_URL"] == "********************"
+    assert safe["CACHES"]["default"]["LOCATION"] == "********************"
