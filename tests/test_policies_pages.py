@@ -295,6 +295,22 @@ def test_the_proposal_fills_the_editor_and_is_not_offered_for_a_team_with_a_poli
     assert "Proposed from" not in client.get(edit_url(covered.team) + "?from=odoo").content.decode()
 
 
+def test_the_proposals_explanation_stays_while_levels_are_added(client, sue):
+    team = TeamFactory(name="Support")
+    ticket = TicketFactory(team=team, created_at=T0 - timedelta(hours=1))
+    SlaStatus.objects.create(ticket=ticket, odoo_id=ticket.pk, name="Urgent: response within 4 hours",
+                             deadline=T0 + timedelta(hours=3))
+    assert 'name="from" value="odoo"' in client.get(edit_url(team) + "?from=odoo").content.decode()
+
+    added = client.post(edit_url(team), form_data({"name": "Team lead", "members": [sue.pk]}, add_level="1",
+                                                   **{"from": "odoo"})).content.decode()
+
+    assert "Level 2" in added and "Proposed from Odoo's SLA policies for Support" in added
+    assert "Urgent: response within 4 hours: <b>4h</b>" in added and 'name="from" value="odoo"' in added
+    plain = client.post(edit_url(team), form_data({"name": "Team lead", "members": [sue.pk]}, add_level="1"))
+    assert "Proposed from" not in plain.content.decode()  # a policy begun by hand has no proposal to explain
+
+
 # -- the queue's first run -------------------------------------------------------------------------
 
 

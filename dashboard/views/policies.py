@@ -72,30 +72,34 @@ def policy_edit(request, team_id: int):
         return _editor_page(request, PolicyEditor(team=team, policy=policy, proposal=proposal))
     adding = "add_level" in request.POST
     editor = PolicyEditor(team=team, policy=policy, data=request.POST, add_level=adding)
+    # The proposal's explanation stays while the person works on what it filled in (the form says so).
+    proposal = policy_propose(team=team) if policy is None and request.POST.get("from") == "odoo" else None
     if adding:  # one more (blank) level, nothing saved
         editor.is_valid()
         editor.hide_untouched_errors()
-        return _editor_page(request, editor)
+        return _editor_page(request, editor, proposal=proposal)
     if editor.is_valid():
         try:
             saved = policy_save(team=team, draft=editor.draft(), policy_id=posted_policy_id(request.POST))
         except PolicyRefused as refusal:
-            return _editor_page(request, editor, refused=refusal.message, status=409)
+            return _editor_page(request, editor, proposal=proposal, refused=refusal.message, status=409)
         messages.success(request, f"Saved the escalation policy of {team.name}. The engine applies it at "
                                   "its next evaluation, within a minute.")
         return redirect(f"{reverse('policies')}#team-{saved.team_id}")
-    return _editor_page(request, editor, status=400)
+    return _editor_page(request, editor, proposal=proposal, status=400)
 
 
-def _editor_page(request, editor: PolicyEditor, *, refused: str = "", status: int = 200) -> HttpResponse:
-    context = {"editor": editor, "team": editor.team, "policy": editor.policy, "proposal": editor.proposal,
+def _editor_page(request, editor: PolicyEditor, *, proposal=None, refused: str = "",
+                 status: int = 200) -> HttpResponse:
+    proposal = proposal or editor.proposal
+    context = {"editor": editor, "team": editor.team, "policy": editor.policy, "proposal": proposal,
                "form": editor.form, "levels": editor.levels, "refused": refused,
                "policy_id": posted_policy_id(editor.form.data) if editor.form.is_bound else editor.policy_id,
                "touched": " ".join(sorted(editor.touched))}
-    if editor.proposal is not None:
+    if proposal is not None:
         context["targets"] = [{"name": t.name, "words": format_working_time(t.target), "tickets": t.tickets}
-                              for t in editor.proposal.targets]
-        context["accept_words"] = format_duration(editor.proposal.accept_within)
+                              for t in proposal.targets]
+        context["accept_words"] = format_duration(proposal.accept_within)
     return render(request, EDIT, context, status=status)
 
 
