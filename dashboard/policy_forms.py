@@ -279,6 +279,12 @@ class PolicyEditor:
         return PolicyDraft(values=values, paused_stage_ids=stages, levels=levels)
 
 
+def posted_revision(data) -> int | None:
+    """The policy's revision the page was opened at, as posted (none: not checked)."""
+    raw = (data.get("revision") or "").strip()
+    return int(raw) if _plain_id(raw) else None
+
+
 def posted_policy_id(data) -> int | None:
     """The policy the page was editing (none: a new one), as posted; the domain checks it is the team's."""
     raw = (data.get("policy_id") or "").strip()

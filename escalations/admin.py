@@ -127,6 +127,11 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     filter_horizontal = ["paused_stages"]
     inlines = [EscalationLevelInline]
 
+    def save_model(self, request, obj, form, change):
+        # A policies page opened before this save then refuses to undo it unknowingly.
+        obj.revision += 1
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # The clocks' at-risk times and computed deadlines follow the policy (its threshold, target

@@ -43,6 +43,8 @@ def test_saving_a_policy_with_its_levels_refreshes_its_teams_clocks(admin_client
     policy = EscalationPolicy.objects.get(team=ticket.team)
     assert list(policy.levels.values_list("number", "name")) == [(1, "Team lead"), (2, "Senior support")]
     assert TicketClock.objects.get(ticket=ticket).at_risk_at == T0 + timedelta(hours=1)
+    # A policies page opened before this save would now be refused rather than undo it.
+    assert policy.revision == 1
 
 
 def test_the_unassigned_trigger_needs_both_its_priority_and_its_delay(admin_client):

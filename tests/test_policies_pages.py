@@ -202,6 +202,39 @@ def test_a_new_policy_for_a_team_that_got_one_meanwhile_is_refused_and_the_other
     assert list(policy.levels.values_list("name", flat=True)) == ["Team lead", "Senior support"]
 
 
+def test_a_save_from_a_page_opened_before_someone_elses_save_is_refused_and_keeps_what_was_typed(
+        client, sue, ana):
+    policy = EscalationPolicyFactory(no_update_after=timedelta(hours=8))
+    level_ids = list(policy.levels.order_by("number").values_list("pk", flat=True))
+    page = client.get(edit_url(policy.team)).content.decode()
+    opened = re.search(r'name="revision" value="(\d+)"', page)[1]
+
+    def mine(revision):
+        return form_data({"id": level_ids[0], "name": "Team lead", "members": [ana.pk]},
+                         {"id": level_ids[1], "name": "Senior support", "members": [ana.pk]},
+                         policy_id=str(policy.pk), no_update_after="3h", revision=revision)
+
+    # Someone else saves first, from the same revision.
+    theirs = mine(opened) | {"no_update_after": "1h"}
+    assert client.post(edit_url(policy.team), theirs).status_code == 302
+    policy.refresh_from_db()
+    assert policy.no_update_after == timedelta(hours=1) and policy.revision == int(opened) + 1
+
+    refused = client.post(edit_url(policy.team), mine(opened))
+
+    html = refused.content.decode()
+    assert refused.status_code == 409 and "Someone saved the policy of" in html
+    assert 'name="no_update_after" value="3h"' in html  # what was typed is still there
+    policy.refresh_from_db()
+    assert policy.no_update_after == timedelta(hours=1)  # theirs stays
+    # Saving again from the refused page replaces theirs, knowingly.
+    again = re.search(r'name="revision" value="(\d+)"', html)[1]
+    assert again == str(policy.revision)
+    assert client.post(edit_url(policy.team), mine(again)).status_code == 302
+    policy.refresh_from_db()
+    assert policy.no_update_after == timedelta(hours=3)
+
+
 def test_a_level_escalations_went_through_cannot_be_removed_and_nothing_changes(client, sue, ana):
     policy = EscalationPolicyFactory()
     one, two = policy.levels.order_by("number")

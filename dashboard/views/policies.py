@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.durations import format_duration, format_working_time
-from dashboard.policy_forms import PolicyEditor, posted_policy_id
+from dashboard.policy_forms import PolicyEditor, posted_policy_id, posted_revision
 from dashboard.policy_words import TRIGGER_NAMES, level_words, policy_trigger_words, trigger_count_words
 from escalations.models import EscalationLevel, EscalationPolicy, Team
 from escalations.permissions import is_supervisor
@@ -80,9 +80,11 @@ def policy_edit(request, team_id: int):
         return _editor_page(request, editor, proposal=proposal)
     if editor.is_valid():
         try:
-            saved = policy_save(team=team, draft=editor.draft(), policy_id=posted_policy_id(request.POST))
+            saved = policy_save(team=team, draft=editor.draft(), policy_id=posted_policy_id(request.POST),
+                                revision=posted_revision(request.POST))
         except PolicyRefused as refusal:
-            return _editor_page(request, editor, proposal=proposal, refused=refusal.message, status=409)
+            return _editor_page(request, editor, proposal=proposal, refused=refusal.message,
+                                revision=refusal.revision, status=409)
         messages.success(request, f"Saved the escalation policy of {team.name}. The engine applies it at "
                                   "its next evaluation, within a minute.")
         return redirect(f"{reverse('policies')}#team-{saved.team_id}")
@@ -90,12 +92,17 @@ def policy_edit(request, team_id: int):
 
 
 def _editor_page(request, editor: PolicyEditor, *, proposal=None, refused: str = "",
-                 status: int = 200) -> HttpResponse:
+                 revision: int | None = None, status: int = 200) -> HttpResponse:
+    """The editor; `revision`: the policy's, for the form to save from (by default the one it was opened
+    at; after someone else's save, theirs, so that saving again replaces it knowingly)."""
     proposal = proposal or editor.proposal
+    if revision is None:
+        revision = posted_revision(editor.form.data) if editor.form.is_bound else getattr(
+            editor.policy, "revision", None)
     context = {"editor": editor, "team": editor.team, "policy": editor.policy, "proposal": proposal,
                "form": editor.form, "levels": editor.levels, "refused": refused,
                "policy_id": posted_policy_id(editor.form.data) if editor.form.is_bound else editor.policy_id,
-               "touched": " ".join(sorted(editor.touched))}
+               "touched": " ".join(sorted(editor.touched)), "revision": revision}
     if proposal is not None:
         context["targets"] = [{"name": t.name, "words": format_working_time(t.target), "tickets": t.tickets}
                               for t in proposal.targets]

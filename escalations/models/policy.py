@@ -54,6 +54,9 @@ class Profile(models.Model):
 class EscalationPolicy(models.Model):
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="escalation_policy")
     active = models.BooleanField(default=True)
+    # One more at each save from the policies page: a form opened before someone else's save is refused
+    # rather than silently undoing it (escalations.policies.save).
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     # -- the SLA clock --
     at_risk_within = models.DurationField(

@@ -28,9 +28,11 @@ class PolicyDraft:
 
 class PolicyRefused(Exception):
     """The draft cannot be saved as it is; `message` says why, fit to show a supervisor. `level` is the
-    index of the level at fault, if one is."""
+    index of the level at fault, if one is; `revision`, the policy's revision now, when someone else
+    saved it meanwhile (a form that saves again from it replaces their version)."""
 
-    def __init__(self, message: str, *, level: int | None = None):
+    def __init__(self, message: str, *, level: int | None = None, revision: int | None = None):
         super().__init__(message)
         self.message = message
         self.level = level
+        self.revision = revision

@@ -38,19 +38,29 @@ LEVEL_FIELDS = {
 ASIDE = 10_000
 
 
-def policy_save(*, team: Team, draft: PolicyDraft, policy_id: int | None) -> EscalationPolicy:
-    """Save the draft as the team's policy (a new one when `policy_id` is None), with the team's clocks."""
+def policy_save(*, team: Team, draft: PolicyDraft, policy_id: int | None,
+                revision: int | None = None) -> EscalationPolicy:
+    """Save the draft as the team's policy (a new one when `policy_id` is None), with the team's clocks.
+    `revision`: the policy's revision the draft was made from; refused (PolicyRefused) when someone saved
+    it since, so that nobody undoes another's change unknowingly."""
     with transaction.atomic():
-        policy = policy_write(team=team, draft=draft, policy_id=policy_id)
+        policy = policy_write(team=team, draft=draft, policy_id=policy_id, revision=revision)
         # The clocks' at-risk times and own deadlines follow the policy, and the engine reads them:
         # in the same transaction, so it never sees the new policy with the old clocks.
         refresh_clocks(team_ids=[team.pk])
     return policy
 
 
-def policy_write(*, team: Team, draft: PolicyDraft, policy_id: int | None) -> EscalationPolicy:
+def policy_write(*, team: Team, draft: PolicyDraft, policy_id: int | None,
+                 revision: int | None = None) -> EscalationPolicy:
     """Write the draft's rows, not the clocks; the caller holds the transaction."""
     policy = _policy_row(team, policy_id)
+    if revision is not None and policy.pk is not None and policy.revision != revision:
+        raise PolicyRefused(
+            f"Someone saved the policy of {team.name} while you were editing it. Your changes are still "
+            "below, not saved: open the policy in another tab to see theirs, or save again to replace "
+            "their version with yours.", revision=policy.revision)
+    policy.revision += 1
     for name, value in draft.values.items():
         if name in POLICY_FIELDS:
             setattr(policy, name if name != "calendar" else "calendar_id", value)
