@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -122,6 +123,9 @@ def _unreachable(reason) -> OdooUnavailable:
                                "(check ODOO_URL)")
     if isinstance(reason, socket.gaierror):
         return OdooUnavailable("Odoo's address could not be found (check ODOO_URL)")
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return OdooUnavailable(f"Odoo's TLS certificate was refused ({reason.verify_message}): check "
+                               "ODOO_URL, or make the certificate's authority trusted (SSL_CERT_FILE)")
     if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, http.client.HTTPException)):
         return OdooUnavailable("The connection to Odoo was cut before it answered")
     return OdooUnavailable("Odoo could not be reached over the network")

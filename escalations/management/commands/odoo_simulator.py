@@ -7,6 +7,7 @@ import gc
 import os
 import secrets
 import signal
+import ssl
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
@@ -39,6 +40,10 @@ class Command(BaseCommand):
                             help="an API key of the administrator (login admin), who may set up automation "
                                  "rules (manage.py odoo_webhooks); default: $ODOO_ADMIN_API_KEY, else none")
         parser.add_argument("--state-file", default=None, help="load state from / save it to this JSON file")
+        parser.add_argument("--certfile", default=None,
+                            help="serve HTTPS with this PEM certificate (and --keyfile), as Odoo does behind "
+                                 "its proxy; the console must trust it (SSL_CERT_FILE)")
+        parser.add_argument("--keyfile", default=None, help="the certificate's private key (PEM)")
 
     def handle(self, *args, **opts):
         if opts["no_deprecated_rpc"] and opts["odoo_version"] < 19:
@@ -55,7 +60,7 @@ class Command(BaseCommand):
         # or a full collection (over a million objects at 20k tickets) stalls an RPC for ~150 ms.
         gc.freeze()
         try:
-            server = SimulatorServer(state, host=opts["host"], port=opts["port"]).start()
+            server = SimulatorServer(state, host=opts["host"], port=opts["port"], tls=_tls(opts)).start()
         except OSError as exc:
             raise CommandError(f"cannot listen on {opts['host']}:{opts['port']}: {exc}") from exc
         live = LiveActivity(state, opts["live_interval"], seed=opts["seed"]).start() if opts["live"] else None
@@ -110,3 +115,14 @@ class Command(BaseCommand):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _tls(opts) -> ssl.SSLContext | None:
+    if not opts["certfile"]:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(opts["certfile"], opts["keyfile"])
+    except (OSError, ssl.SSLError) as exc:
+        raise CommandError(f"cannot load the certificate {opts['certfile']}: {exc}") from exc
+    return context

@@ -13,6 +13,7 @@ refusal on its next call rather than an answer through an old connection.
 import json
 import logging
 import socket
+import ssl
 import threading
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
@@ -32,8 +33,10 @@ BAD_GATEWAY = (
 
 
 class SimulatorServer:
-    def __init__(self, state, host: str = "127.0.0.1", port: int = 0):
-        self.state, self.host, self.port = state, host, port
+    def __init__(self, state, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
+        """`tls`: serve HTTPS with this server-side context (its certificate loaded), as Odoo behind
+        its proxy does in production."""
+        self.state, self.host, self.port, self.tls = state, host, port, tls
         self.faults = Faults()
         self.faults.listeners.append(self._on_fault_change)
         self._httpd: ThreadingHTTPServer | None = None
@@ -45,7 +48,7 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> "SimulatorServer":
         self._stopped.clear()
@@ -70,6 +73,8 @@ class SimulatorServer:
                 return
             httpd = _HTTPServer((self.host, self.port), _handler_for(self))
             self.port = httpd.server_address[1]  # keep the port: "refuse" reopens the same one
+            if self.tls is not None:
+                httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True)
             self._httpd = httpd
             self._thread = threading.Thread(
                 target=httpd.serve_forever,
