@@ -4,6 +4,7 @@ from .calendar import CalendarAttendance, CalendarLeave, WorkingCalendar
 from .clock import TicketClock, TicketStageChange
 from .display import WallDisplay
 from .escalation import EndReason, Escalation, EscalationEvent, Trigger
+from .history import TicketAssigneeChange
 from .hook import OdooHook
 from .mirror import ODOO_SUPERUSER_ID, Agent, Customer, SlaStatus, Stage, SyncState, Tag, Team, Ticket
 from .notice import Notice
@@ -17,6 +18,7 @@ __all__ = [
     "EscalationEvent", "EscalationLevel", "EscalationPolicy", "Notice", "OdooAction", "OdooHook", "Profile",
     "ReportFact",
     "ReportRollup", "SlaStatus",
-    "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketClock", "TicketStageChange", "Trigger",
+    "Stage", "SyncState", "Tag", "Team", "Ticket", "TicketAssigneeChange", "TicketClock", "TicketStageChange",
+    "Trigger",
     "WallDisplay", "WorkingCalendar", "ODOO_SUPERUSER_ID",
 ]

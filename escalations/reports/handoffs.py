@@ -5,12 +5,13 @@ whoever held the ticket last.
 The stage path is the mirror's stage history (TicketStageChange, Odoo's times; changes between two
 syncs are seen as one). The assignee path is what the console knows: its own assignments applied in
 Odoo (accept, reassign, automation and undo; OdooAction `applied_at`, with the assignee the lead saw
-before), and Odoo's last assignment (the ticket's `assigned_at`). Odoo does not give its assignment
-history: an assignment made in Odoo before its last one is not seen, so its time counts for the holder
-before it, and time before an assignment made in Odoo with no earlier record counts as "not recorded".
+before), the changes of assignee the sync saw (TicketAssigneeChange: those made in Odoo too, at the
+ticket's write date; two within one sync are seen as the last), and Odoo's last assignment (the ticket's
+`assigned_at`). Time before the first assignment known, made in Odoo after the ticket's creation with no
+earlier record, counts as "not recorded".
 
-Worked out in Python, per batch of breached tickets (three queries a batch), because the assignee path
-comes from three tables; a pass only sees the tickets touched since the last one.
+Worked out in Python, per batch of breached tickets (four queries a batch), because the assignee path
+comes from four tables; a pass only sees the tickets touched since the last one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from escalations.models import OdooAction, ReportFact, Ticket, TicketStageChange
+from escalations.models import OdooAction, ReportFact, Ticket, TicketAssigneeChange, TicketStageChange
 
 from .columns import of_tickets
 from .sla import BREACHED
@@ -57,9 +58,15 @@ def _stage_path(ticket: dict, changes: list[tuple]) -> tuple[str, list]:
                                                           for at, stage, _ in changes]
 
 
-def _assignee_path(ticket: dict, applied: list[tuple]) -> tuple[str, list]:
-    path = [(at, _holder(after.get("user_id"))) for at, _, after in applied]
-    first = _holder((applied[0][1] or {}).get("user_id")) if applied else None
+def _assignee_path(ticket: dict, applied: list[tuple], seen: Sequence[tuple] = ()) -> tuple[str, list]:
+    """Who held the ticket first, and each change (time, holder) in time order. `applied`: the console's
+    assignments applied in Odoo (time, values seen before, values written); `seen`: the changes the
+    sync saw (time, assignee before, assignee after)."""
+    known = sorted([(at, 0, _holder((before or {}).get("user_id")), _holder(after.get("user_id")))
+                    for at, before, after in applied]
+                   + [(at, 1, _holder(before), _holder(after)) for at, before, after in seen])
+    path = [(at, after) for at, _, _, after in known]
+    first = known[0][2] if known else None
     odoo_at = ticket["assigned_at"]
     if odoo_at is not None and (not path or odoo_at > path[-1][0]):
         path.append((odoo_at, _holder(ticket["assignee_id"])))
@@ -88,6 +95,10 @@ def _batch_rows(breaches: list[tuple]) -> Iterable[ReportFact]:
                                                              "applied_values")
     for ticket_id, at, seen, after in assignments:
         applied[ticket_id].append((at, seen, after))
+    seen_changes = defaultdict(list)
+    for ticket_id, at, before, after in TicketAssigneeChange.objects.filter(ticket_id__in=ids).order_by(
+            "ticket_id", "at", "pk").values_list("ticket_id", "at", "from_assignee_id", "assignee_id"):
+        seen_changes[ticket_id].append((at, before, after))
     for ticket_id, breach_at, team_id in breaches:
         ticket = tickets.get(ticket_id)
         start = ticket and ticket["created_at"]
@@ -95,7 +106,7 @@ def _batch_rows(breaches: list[tuple]) -> Iterable[ReportFact]:
             continue
         for figure, (first, path) in (
             (Figure.HANDOFF_STAGE, _stage_path(ticket, stages[ticket_id])),
-            (Figure.HANDOFF_AGENT, _assignee_path(ticket, applied[ticket_id])),
+            (Figure.HANDOFF_AGENT, _assignee_path(ticket, applied[ticket_id], seen_changes[ticket_id])),
         ):
             for key, seconds in spans(start=start, end=breach_at, first=first, changes=path).items():
                 yield ReportFact(figure=figure, key=key, team_id=team_id, ticket_id=ticket_id, at=breach_at,

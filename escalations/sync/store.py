@@ -26,6 +26,7 @@ from escalations.models import (
     Tag,
     Team,
     Ticket,
+    TicketAssigneeChange,
     TicketClock,
     TicketStageChange,
 )
@@ -146,6 +147,7 @@ class Held(NamedTuple):
     gone: bool  # marked deleted or invisible
     stage_id: int | None
     digest: str
+    assignee_id: int | None
 
 
 def held_tickets(ids: Iterable[int] | None = None) -> dict[int, Held]:
@@ -154,7 +156,7 @@ def held_tickets(ids: Iterable[int] | None = None) -> dict[int, Held]:
     rows = Ticket.objects.all() if ids is None else Ticket.objects.filter(bulk.among(Ticket, "odoo_id", ids))
     rows = (
         rows.order_by().annotate(gone=ExpressionWrapper(gone, output_field=BooleanField()))
-        .values_list("odoo_id", "active", "gone", "stage_id", "odoo_digest")
+        .values_list("odoo_id", "active", "gone", "stage_id", "odoo_digest", "assignee_id")
     )
     return {odoo_id: Held(*held) for odoo_id, *held in rows}
 
@@ -249,6 +251,7 @@ def save_ticket_page(
     counts.archived = sum(1 for t in held if known[t["odoo_id"]].active and not t["active"])
     through = Ticket.tags.through
     stage_changes = _stage_changes(tickets, known)
+    assignee_changes = _assignee_changes(held, known)
     created = {t["odoo_id"] for t in new}
     with transaction.atomic():
         bulk.upsert(Customer, customers, update_fields=["name", "email"])
@@ -265,6 +268,7 @@ def save_ticket_page(
         bulk.insert(through, [{"ticket_id": i, "tag_id": t} for i in ids for t in page.tag_ids.get(i, ())])
         bulk.insert(SlaStatus, [s for rows in statuses.values() for s in rows])
         bulk.insert(TicketStageChange, stage_changes)
+        bulk.insert(TicketAssigneeChange, assignee_changes)
         started = time.monotonic()
         current = _current_clocks(held_ids)
         # A new ticket's whole stage history is the row just written for it.
@@ -281,7 +285,8 @@ def save_ticket_page(
     writes.customers.update((c["odoo_id"], c) for c in customers)
     if writes.held is not None:
         writes.held.update(
-            (t["odoo_id"], Held(t["active"], False, t["stage_id"], t["odoo_digest"])) for t in tickets
+            (t["odoo_id"], Held(t["active"], False, t["stage_id"], t["odoo_digest"], t["assignee_id"]))
+            for t in tickets
         )
     return counts
 
@@ -335,6 +340,20 @@ def _stage_changes(tickets: list[dict], known: dict[int, Held]) -> list[dict]:
             "ticket_id": ticket["odoo_id"], "stage_id": ticket["stage_id"], "from_stage_id": from_stage,
             "at": since or ticket["odoo_write_date"],
         })
+    return rows
+
+
+def _assignee_changes(held: list[dict], known: dict[int, Held]) -> list[dict]:
+    """A row for each ticket the mirror held whose assignee changed, at the ticket's write date in Odoo
+    (the change's own time or later, when more was written after it; Enterprise's `assign_date` is the
+    first assignment's only, so it cannot date a reassignment). A new ticket's first assignee is its
+    own row's."""
+    rows = []
+    for ticket in held:
+        before = known[ticket["odoo_id"]].assignee_id
+        if before != ticket["assignee_id"]:
+            rows.append({"ticket_id": ticket["odoo_id"], "assignee_id": ticket["assignee_id"],
+                         "from_assignee_id": before, "at": ticket["odoo_write_date"]})
     return rows
 
 
