@@ -57,6 +57,23 @@ def test_rows_most_urgent_first_with_state_words_countdowns_and_counts(client, t
     assert html.count('/accept/"') == 3  # an Accept button per row for the team's lead
 
 
+def test_past_one_page_the_pager_moves_by_urgency_and_keeps_the_filters(
+        client, team_lead, level1, monkeypatch):
+    from dashboard.views import queue as queue_view
+
+    monkeypatch.setattr(queue_view, "PAGE_SIZE", 2)
+    for minutes in (10, 20, 30):
+        escalated(level1, left=timedelta(minutes=minutes))
+    client.force_login(team_lead)
+
+    first = html_of(client.get(reverse("queue"), {"sla": "at_risk"}))
+    second = html_of(client.get(reverse("queue"), {"sla": "at_risk", "page": "2"}))
+
+    assert "Page 1 of 2" in first and "Less urgent →</a>" in first and "More urgent" not in first
+    assert 'href="?sla=at_risk&amp;page=2"' in first
+    assert "Page 2 of 2" in second and "← More urgent</a>" in second and "Less urgent" not in second
+
+
 @pytest.mark.parametrize("rows", [3, 40])
 def test_the_page_and_its_partial_run_a_fixed_number_of_queries(client, team_lead, level1, rows,
                                                                   django_assert_num_queries):
