@@ -218,8 +218,21 @@ class NoticeAdmin(ReadOnlyAdmin):
 # -- wall displays: created and revoked here; the screen's URL (with its token) is shown only once ----
 
 
+class BearerTokenAdmin(admin.ModelAdmin):
+    """What the admin shows of a bearer token (escalations.models.bearer): its first characters, never
+    the token or its hash, and whether it was revoked."""
+
+    @admin.display(description="token")
+    def token_shown(self, obj):
+        return f"{obj.token_prefix}…"
+
+    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
+    def revoked(self, obj):
+        return not obj.is_active
+
+
 @admin.register(WallDisplay)
-class WallDisplayAdmin(admin.ModelAdmin):
+class WallDisplayAdmin(BearerTokenAdmin):
     """Only a hash of each token is stored, so the URL appears once, in the message after creating
     the display (or giving it a new token). Nothing here shows or edits the token itself."""
 
@@ -241,14 +254,6 @@ class WallDisplayAdmin(admin.ModelAdmin):
     @admin.display(description="team")
     def team_shown(self, obj):
         return obj.team or "All teams"
-
-    @admin.display(description="token")
-    def token_shown(self, obj):
-        return f"{obj.token_prefix}…"
-
-    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
-    def revoked(self, obj):
-        return not obj.is_active
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -280,7 +285,7 @@ class WallDisplayAdmin(admin.ModelAdmin):
 
 
 @admin.register(OdooHook)
-class OdooHookAdmin(admin.ModelAdmin):
+class OdooHookAdmin(BearerTokenAdmin):
     """The addresses Odoo's automation rule posts ticket changes to. Only a hash of each token is
     stored; a new address comes with `manage.py odoo_webhooks install`, which also tells Odoo."""
 
@@ -291,14 +296,6 @@ class OdooHookAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    @admin.display(description="token")
-    def token_shown(self, obj):
-        return f"{obj.token_prefix}…"
-
-    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
-    def revoked(self, obj):
-        return not obj.is_active
 
     @admin.action(description="Revoke the selected addresses (Odoo's posts to them answer 404)")
     def revoke_hooks(self, request, queryset):
