@@ -109,7 +109,7 @@ class Command(BaseCommand):
         database = statistics.median(t.database_cpu or 0.0 for t in fulls)
         cpus = os.cpu_count()
         floor = (ours + odoo + database) / cpus
-        postgresql = database_backend_pid() is not None
+        postgresql = connection.vendor == "postgresql"
         where = f", PostgreSQL's server process {database:.2f}s" if postgresql else " (with SQLite's)"
         self.stdout.write(
             f"CPU of the full sync: ours {ours:.2f}s{where}, the simulator {odoo:.2f}s; on {cpus} CPUs "
@@ -161,15 +161,13 @@ class Command(BaseCommand):
 
     def _timed_sync(self, *, full: bool):
         backend = database_backend_pid()
-        others = self._others_cpu(backend)
+        odoo_cpu, database_cpu = cpu_seconds(self.simulator_pid), cpu_seconds(backend)
         started, cpu = time.monotonic(), time.process_time()
         result = sync_odoo(full=full)
-        timed = Timed(time.monotonic() - started, time.process_time() - cpu, result.rpc_calls)
-        timed.odoo_cpu, timed.database_cpu = _spent(others, self._others_cpu(backend))
+        timed = Timed(time.monotonic() - started, time.process_time() - cpu, result.rpc_calls,
+                      odoo_cpu=_spent(odoo_cpu, cpu_seconds(self.simulator_pid)),
+                      database_cpu=_spent(database_cpu, cpu_seconds(backend)))
         return timed, result
-
-    def _others_cpu(self, backend: int | None) -> tuple[float | None, float | None]:
-        return cpu_seconds(self.simulator_pid), cpu_seconds(backend)
 
     def _raw_fetch(self, start: Position) -> Timed:
         """The bare odoorpc reads of the pages a sync starting at `start` reads."""
@@ -195,9 +193,8 @@ class Command(BaseCommand):
                 calls += 1
             full = len(rows) >= settings.SYNC_PAGE_SIZE
             position = position.after(rows, full=full, write_field="write_date")
-        timed = Timed(time.monotonic() - started, time.process_time() - cpu, calls)
-        timed.odoo_cpu, _ = _spent((odoo_cpu, None), (cpu_seconds(self.simulator_pid), None))
-        return timed
+        return Timed(time.monotonic() - started, time.process_time() - cpu, calls,
+                     odoo_cpu=_spent(odoo_cpu, cpu_seconds(self.simulator_pid)))
 
     def _control(self, payload: dict) -> dict:
         request = urllib.request.Request(
@@ -208,8 +205,9 @@ class Command(BaseCommand):
             return json.load(response)
 
 
-def _spent(before: tuple, after: tuple) -> tuple:
-    return tuple(None if a is None or b is None else b - a for a, b in zip(before, after, strict=True))
+def _spent(before: float | None, after: float | None) -> float | None:
+    """CPU seconds between two readings of cpu_seconds (None when either could not be read)."""
+    return None if before is None or after is None else after - before
 
 
 def _median(timings) -> tuple[float, float]:
