@@ -26,8 +26,7 @@ from escalations.models import Team, WallDisplay
 from escalations.queue import SLA_STATES, Queue, QueueRow, change_stamp, open_escalations, queue_counts
 from escalations.sync.health import SyncHealth, sync_health
 
-# A screen polls every few seconds; writing last_seen_at each time would cost a write per poll per
-# screen for a value an admin reads to the minute.
+# A screen polls every few seconds: last_seen_at is written at most this often.
 SEEN_EVERY = timedelta(seconds=60)
 DEMO_WALL = "Demo wall"
 
@@ -100,11 +99,8 @@ def wall_display_revoke(*, display: WallDisplay) -> bool:
 
 
 def wall_display_seen(*, display: WallDisplay, now: datetime) -> None:
-    """Note that the screen is alive, at most once a minute (a conditional update, no read)."""
-    if display.last_seen_at is not None and now - display.last_seen_at < SEEN_EVERY:
-        return
-    WallDisplay.objects.filter(pk=display.pk).update(last_seen_at=now)
-    display.last_seen_at = now
+    """Note that the screen is alive, at most once a minute."""
+    display.note_use("last_seen_at", now, every=SEEN_EVERY)
 
 
 def wall_url(token: str, *, base_url: str | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -51,3 +52,13 @@ class BearerToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def note_use(self, field: str, now: datetime, *, every: timedelta) -> None:
+        """Note in `field` that the token was used now, at most once per `every` (a conditional update,
+        no read): a screen polls every few seconds and a busy Odoo posts several times a second, for a
+        time an admin reads to the minute."""
+        last = getattr(self, field)
+        if last is not None and now - last < every:
+            return
+        type(self).objects.filter(pk=self.pk).update(**{field: now})
+        setattr(self, field, now)

@@ -38,11 +38,8 @@ def odoo_hook_revoke(*, hook: OdooHook) -> bool:
 
 
 def odoo_hook_seen(*, hook: OdooHook, now: datetime) -> None:
-    """Note that Odoo posted, at most once a minute (a conditional update, no read)."""
-    if hook.last_used_at is not None and now - hook.last_used_at < SEEN_EVERY:
-        return
-    OdooHook.objects.filter(pk=hook.pk).update(last_used_at=now)
-    hook.last_used_at = now
+    """Note that Odoo posted, at most once a minute."""
+    hook.note_use("last_used_at", now, every=SEEN_EVERY)
 
 
 def odoo_hook_url(token: str, *, base_url: str | None = None) -> str:
