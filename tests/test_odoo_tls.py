@@ -3,7 +3,6 @@ made for the test, and both transports (odoorpc's JSON-RPC before Odoo 19, our J
 verify it against the trusted authorities, which SSL_CERT_FILE names here. A certificate nobody trusts
 is refused in plain words, and nothing is read."""
 
-import ssl
 import subprocess
 
 import pytest
@@ -12,7 +11,7 @@ from escalations.models import Ticket
 from escalations.odoo.client import OdooClient
 from escalations.odoo.errors import OdooUnavailable
 from escalations.odoo.simulator.seed import build_state
-from escalations.odoo.simulator.server import SimulatorServer
+from escalations.odoo.simulator.server import SimulatorServer, server_tls
 from escalations.sync.run import sync_odoo
 from tests.conftest import API_KEY, T0
 
@@ -33,10 +32,8 @@ def certificate(tmp_path_factory):
 
 
 def https_simulator(certificate, version: int) -> SimulatorServer:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*certificate)
     state = build_state(flavour="enterprise", version=version, seed=7, tickets=20, api_key=API_KEY, now=T0)
-    return SimulatorServer(state, host="127.0.0.1", port=0, tls=context).start()
+    return SimulatorServer(state, host="127.0.0.1", port=0, tls=server_tls(*map(str, certificate))).start()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from escalations.odoo.simulator.live import LiveActivity
 from escalations.odoo.simulator.persist import load, save
 from escalations.odoo.simulator.seed import build_state
 from escalations.odoo.simulator.seed_base import INTEGRATION_LOGIN
-from escalations.odoo.simulator.server import SimulatorServer
+from escalations.odoo.simulator.server import SimulatorServer, server_tls
 
 
 class Command(BaseCommand):
@@ -120,9 +120,7 @@ class Command(BaseCommand):
 def _tls(opts) -> ssl.SSLContext | None:
     if not opts["certfile"]:
         return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
-        context.load_cert_chain(opts["certfile"], opts["keyfile"])
+        return server_tls(opts["certfile"], opts["keyfile"])
     except (OSError, ssl.SSLError) as exc:
         raise CommandError(f"cannot load the certificate {opts['certfile']}: {exc}") from exc
-    return context

@@ -32,6 +32,13 @@ BAD_GATEWAY = (
 )
 
 
+def server_tls(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:
+    """A server-side TLS context with this PEM certificate and key, for SimulatorServer(tls=...)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certfile, keyfile)
+    return context
+
+
 class SimulatorServer:
     def __init__(self, state, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
         """`tls`: serve HTTPS with this server-side context (its certificate loaded), as Odoo behind
