@@ -31,35 +31,31 @@ def certificate(tmp_path_factory):
     return cert, key
 
 
-def https_simulator(certificate, version: int) -> SimulatorServer:
-    state = build_state(flavour="enterprise", version=version, seed=7, tickets=20, api_key=API_KEY, now=T0)
-    return SimulatorServer(state, host="127.0.0.1", port=0, tls=server_tls(*map(str, certificate))).start()
-
-
 @pytest.fixture
-def odoo_https(request, certificate, settings):
-    server = https_simulator(certificate, request.param)
-    settings.ODOO_URL = settings.ODOO_WEB_URL = server.url
-    settings.ODOO_DB, settings.ODOO_USER, settings.ODOO_API_KEY = (
-        server.state.db_name, "console@example.com", API_KEY)
+def simulator(request, certificate):
+    """The suite's simulator (see conftest's `odoo`, which points the settings at it), serving HTTPS with
+    the run's certificate; its Odoo version from the test's parameter."""
+    state = build_state(flavour="enterprise", version=request.param, seed=7, tickets=20, api_key=API_KEY,
+                        now=T0)
+    server = SimulatorServer(state, host="127.0.0.1", port=0, tls=server_tls(*map(str, certificate))).start()
     yield server
     server.stop()
 
 
-@pytest.mark.parametrize("odoo_https", [17, 19], indirect=True, ids=["json-rpc", "json-2"])
-def test_the_sync_reads_odoo_over_https_verifying_its_certificate(odoo_https, certificate, monkeypatch):
+@pytest.mark.parametrize("simulator", [17, 19], indirect=True, ids=["json-rpc", "json-2"])
+def test_the_sync_reads_odoo_over_https_verifying_its_certificate(odoo, certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the authority this machine trusts
-    assert odoo_https.url.startswith("https://")
+    assert odoo.url.startswith("https://")
 
     result = sync_odoo(full=True)
 
     assert result.created == 20 and Ticket.objects.count() == 20
     client = OdooClient.connect()
-    assert client.protocol == ("json2" if odoo_https.state.version >= 19 else "jsonrpc")
+    assert client.protocol == ("json2" if odoo.state.version >= 19 else "jsonrpc")
 
 
-@pytest.mark.parametrize("odoo_https", [17, 19], indirect=True, ids=["json-rpc", "json-2"])
-def test_a_certificate_nobody_trusts_is_refused_in_plain_words(odoo_https):
+@pytest.mark.parametrize("simulator", [17, 19], indirect=True, ids=["json-rpc", "json-2"])
+def test_a_certificate_nobody_trusts_is_refused_in_plain_words(odoo):
     with pytest.raises(OdooUnavailable) as refused:
         OdooClient.connect()
 
