@@ -27,18 +27,23 @@ def post(client, token, data: bytes, **kw):
     return client.post(reverse("odoo-hook", args=[token]), data=data, content_type="application/json", **kw)
 
 
-def queued_reads() -> list[int]:
-    """The ticket ids of the targeted reads waiting in the broker's queue (read without taking them)."""
+def queued_tasks() -> list[tuple[str, list]]:
+    """The tasks waiting in the broker's queue, (name, positional arguments), taken off it: earlier
+    tests enqueue tasks no worker takes."""
     from dashboard.celery import app
 
     with app.connection_for_read() as connection:
         queue = app.amqp.queues[app.conf.task_default_queue](connection.default_channel)
-        ids = []
+        tasks = []
         while (message := queue.get(no_ack=False)) is not None:
-            if message.headers.get("task") == PUSH_READ_TICKET:
-                ids.append(message.payload[0][0])  # the task's first argument
+            tasks.append((message.headers.get("task"), message.payload[0]))
             message.reject(requeue=False)
-        return ids
+        return tasks
+
+
+def queued_reads() -> list[int]:
+    """The ticket ids of the targeted reads waiting in the broker's queue."""
+    return [args[0] for name, args in queued_tasks() if name == PUSH_READ_TICKET]
 
 
 @pytest.fixture
@@ -299,19 +304,7 @@ def test_a_sync_whose_claim_failed_on_a_read_that_has_let_go_since_is_put_off_no
     queued_reads()
     released_after_the_next_failed_claim(read._take_lease())
     assert tasks.sync_incremental() is None
-    assert "escalations.tasks.sync_incremental" in _queued_task_names()
-
-
-def _queued_task_names() -> list[str]:
-    from dashboard.celery import app
-
-    with app.connection_for_read() as connection:
-        queue = app.amqp.queues[app.conf.task_default_queue](connection.default_channel)
-        names = []
-        while (message := queue.get(no_ack=False)) is not None:
-            names.append(message.headers["task"])
-            message.reject(requeue=False)
-        return names
+    assert "escalations.tasks.sync_incremental" in [name for name, _ in queued_tasks()]
 
 
 @pytest.mark.django_db(transaction=True)  # the other read releases its lease from a thread of its own
