@@ -62,7 +62,7 @@ def simulator_process(*, tickets: int, port: int, options: tuple[str, ...] = (),
     port_free(port)
     api_key = secrets.token_urlsafe(16)
     command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "odoo_simulator", "--port", str(port),
-               "--tickets", str(tickets), "--api-key", api_key, *options]
+               "--tickets", str(tickets), f"--api-key={api_key}", *options]
     url = f"http://127.0.0.1:{port}"
     with background_process(command, env=dict(os.environ), log_name=log_name,
                             ready_url=f"{url}/__simulator__/status") as process:

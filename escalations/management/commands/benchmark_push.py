@@ -187,7 +187,7 @@ def _escalate_open_tickets() -> list[int]:
 
 @contextmanager
 def _simulator(port: int, tickets: int, version: int, admin_key: str):
-    options = ("--odoo-version", str(version), "--admin-api-key", admin_key)
+    options = ("--odoo-version", str(version), f"--admin-api-key={admin_key}")
     with simulator_process(tickets=tickets, port=port, options=options,
                            log_name="benchmark-push-simulator.log") as simulator:
         yield simulator.url
