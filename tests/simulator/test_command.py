@@ -88,3 +88,21 @@ def test_command_serves_odoo_19_with_the_deprecated_services_switched_off():
         cwd=ROOT, env=os.environ, capture_output=True, text=True,
     )
     assert refused.returncode != 0 and "--no-deprecated-rpc needs --odoo-version 19" in refused.stderr
+
+
+def test_the_benchmarks_start_the_simulator_whatever_their_generated_key_begins_with(monkeypatch):
+    """One generated key in 64 begins with '-', which argparse reads as an option unless it is passed
+    as `--api-key=KEY`: the benchmark's simulator then never started."""
+    from django.conf import settings
+
+    from escalations import benchmarks
+    from escalations.odoo.client import OdooClient, OdooConfig
+
+    key = "-begins-with-a-dash-0123"
+    monkeypatch.setattr(benchmarks.secrets, "token_urlsafe", lambda n: key)
+    for name in ("ODOO_URL", "ODOO_API_KEY"):  # simulator_process points the settings at it
+        monkeypatch.setattr(settings, name, getattr(settings, name))
+    with benchmarks.simulator_process(tickets=3, port=free_port(), log_name="test-benchmark-simulator.log"):
+        assert settings.ODOO_API_KEY == key
+        client = OdooClient.connect(OdooConfig.from_settings())
+        assert len(client.search("helpdesk.ticket", [])) == 3
