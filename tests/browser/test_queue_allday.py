@@ -52,10 +52,10 @@ def lena(demo_odoo):
     return make_lead(user, teams=Team.objects.all(), agent=free_agent())
 
 
-def rows_fully_visible(page) -> int:
-    return page.evaluate("""() => [...document.querySelectorAll('tbody.queue-row')].filter(row => {
+def rows_fully_visible(page, rows: str = "tbody.queue-row") -> int:
+    return page.evaluate("""rows => [...document.querySelectorAll(rows)].filter(row => {
         const box = row.getBoundingClientRect();
-        return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0; }).length""")
+        return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0; }).length""", rows)
 
 
 def row_ids(page) -> list[int]:
@@ -215,6 +215,13 @@ def test_back_restores_the_rows_and_the_filters_without_an_error(page, live_serv
 def test_all_open_tickets_are_filtered_and_searched(page, live_server, lena, screenshot):
     log_in(page, live_server)
     page.get_by_role("link", name="All open tickets").click()
+    # As dense as the queue: 15 rows and more on a laptop screen, one line each (titles, customers and
+    # team names cut short with an ellipsis rather than wrapped).
+    expect(page.locator("table.tickets tbody tr").first).to_be_visible()
+    assert rows_fully_visible(page, "table.tickets tbody tr") >= 15
+    heights = page.locator("table.tickets tbody tr").evaluate_all(
+        "rows => rows.map(r => r.getBoundingClientRect().height)")
+    assert max(heights[:15]) < 40, heights[:15]
     ticket = Ticket.objects.open().exclude(customer_name="").order_by("odoo_id").first()
     team = ticket.team
     page.get_by_label("Team").select_option(str(team.pk))
