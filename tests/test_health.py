@@ -4,7 +4,6 @@ The broker check connects to the real broker of the run (Redis in CI, CELERY_BRO
 closed port for the broker that is down."""
 
 import json
-import socket
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 from escalations.models import OdooAction, SyncState
 from escalations.tasks import beat_heartbeat
 from tests.factories import TicketFactory
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,6 @@ def readyz(client):
     assert "no-store" in response["Cache-Control"]
     return response, json.loads(response.content)
 
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_healthz_answers_ok_without_a_login_or_a_single_query(client, django_assert_num_queries):
@@ -116,7 +111,7 @@ def test_an_action_held_behind_one_waiting_for_a_lead_does_not_make_the_console_
 
 def test_a_broker_that_refuses_connections_fails_readyz_and_the_answer_names_no_address(client, settings):
     fresh_state()
-    port = closed_port()
+    port = free_port()
     settings.CELERY_BROKER_URL = f"redis{'://'}:broker-password-123@127.0.0.1:{port}/10"
     response, body = readyz(client)
     assert response.status_code == 503

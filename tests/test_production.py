@@ -33,8 +33,9 @@ from django.conf import settings
 
 from tests import workers
 from tests.conftest import API_KEY, start_simulator
+from tests.ports import free_port
 from tests.scratch_postgres import scratch_database
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.celery_worker
 

@@ -4,7 +4,6 @@ settings are read, by every process); a broker that does not answer (`check --de
 release step, which then stops before it touches the database)."""
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.ports import free_port
 from tests.workers import worker_broker_url
 
 # Variables that must come from the test alone, not from the suite's environment (conftest allows
@@ -29,11 +29,6 @@ def manage(tmp_path, *command, **env):
     )
     return result.returncode, result.stdout + result.stderr
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens there once the socket is closed
 
 
 @pytest.mark.parametrize("url, says", [
@@ -72,7 +67,7 @@ def test_time_limits_the_wrong_way_round_are_refused(tmp_path):
 
 
 def test_a_broker_that_does_not_answer_stops_the_release_before_it_migrates(tmp_path):
-    broker = f"redis{'://'}:broker-password@127.0.0.1:{closed_port()}/9"
+    broker = f"redis{'://'}:broker-password@127.0.0.1:{free_port()}/9"
     code, output = manage(tmp_path, "release", CELERY_BROKER_URL=broker)
     assert code != 0, output
     assert "dashboard.E001" in output and "does not answer" in output, output
