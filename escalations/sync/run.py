@@ -116,7 +116,7 @@ def _run(client: OdooClient, result: SyncResult, *, full: bool, lease_owner: str
     else:
         gone, hidden, unread = _detect_deletions(client, now)
         if unread:
-            saved |= _read_again(client, schema, result, unread, writes=writes, lease_owner=lease_owner)
+            _read_again(client, schema, result, unread, writes=writes, lease_owner=lease_owner)
     result.deleted, result.hidden = len(gone), hidden
     _count_invisible()
     started = time.monotonic()
@@ -292,22 +292,21 @@ def _mark(ids: set[int], **stamp) -> int:
 
 
 def _read_again(client: OdooClient, schema, result: SyncResult, ids: set[int], *,
-                writes: store.SyncWrites, lease_owner: str) -> set[int]:
+                writes: store.SyncWrites, lease_owner: str) -> None:
     """Read tickets Odoo shows again: inviting the console's user writes no ticket, so their
     write_dates (and changes made while they were hidden) lie behind the cursor. Pages are read again
-    from the oldest one's second (rows that did not change are not written); returns the ids saved."""
+    from the oldest one's second (rows that did not change are not written)."""
     write_field = schema.ticket_fields["write_date"]
     rows = client.search_read(
         names.TICKET, [("id", "in", sorted(ids))], [write_field], active_test=False
     )
     if not rows:
-        return set()
+        return
     oldest = min(odoo_datetime(r[write_field]) for r in rows)
-    _, saved = _sync_ticket_pages(
+    _sync_ticket_pages(
         client, schema, result, start=Position(oldest), writes=writes, map_all=False,
         lease_owner=lease_owner,
     )
-    return saved
 
 
 def _count_invisible() -> None:
