@@ -3,12 +3,12 @@ its broker's queue, and a run without CELERY_BROKER_URL once emptied database 0.
 
 from pathlib import Path
 
-from tests.workers import TEST_REDIS_DATABASE, worker_broker_url
+from tests.broker import TEST_REDIS_DATABASE, worker_broker_url
 
 TESTS = Path(__file__).resolve().parent
 # The one place that picks the broker, this test, and settings read in a subprocess that connects to
 # nothing.
-MAY_NAME_REDIS = {TESTS / "workers.py", Path(__file__).resolve(), TESTS / "test_settings.py"}
+MAY_NAME_REDIS = {TESTS / "broker.py", Path(__file__).resolve(), TESTS / "test_settings.py"}
 
 
 def test_without_a_broker_url_the_workers_use_the_tests_own_redis_database(monkeypatch):

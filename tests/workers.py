@@ -10,16 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from escalations.benchmarks import database_url
-
-# The Redis database of the tests' workers when CELERY_BROKER_URL is unset: start_worker empties its
-# queue, so never 0, the database a developer's own Celery or anything else on the machine would use.
-TEST_REDIS_DATABASE = 15
-
-
-def worker_broker_url() -> str:
-    """The broker of every worker the tests start on Redis: CELERY_BROKER_URL (CI sets it), else the
-    tests' own database."""
-    return os.environ.get("CELERY_BROKER_URL") or f"redis://127.0.0.1:6379/{TEST_REDIS_DATABASE}"
+from tests.broker import worker_broker_url  # noqa: F401 (the tests import it from here, with the rest)
 
 
 def wait_for(predicate, timeout=40.0) -> bool:
